@@ -1,0 +1,259 @@
+"""One build: land new drops, rebuild silver and gold into a fresh file, check, publish."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from statistics import NormalDist
+from typing import Callable
+
+import duckdb
+
+from . import __version__, publish
+from .bronze import Drop, Lake
+from .catalog import catalog_rows
+from .checks import blocking_failures, run_checks
+from .config import Config
+from .db import connect, run_script
+from .errors import ChecksFailed, WarehouseError
+from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
+
+log = logging.getLogger("nova.build")
+Progress = Callable[[str, int, int], None]
+LAST_BUILD = "last_build.json"
+
+
+@dataclass
+class BuildResult:
+    outcome: str  # published | nothing_new | blocked
+    version: int | None = None
+    new_drops: list[dict] = field(default_factory=list)
+    checks: list[tuple] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def message(self) -> str:
+        if self.outcome == "published":
+            return f"published v{self.version} ({len(self.new_drops)} new drop(s)) in {self.seconds:.2f} s"
+        if self.outcome == "nothing_new":
+            return f"nothing new: v{self.version} keeps serving" if self.version else "nothing new: no drops found"
+        failed = ", ".join(c[0] for c in blocking_failures(self.checks))
+        return f"blocked by failed checks ({failed}); v{self.version} keeps serving" if self.version else \
+            f"blocked by failed checks ({failed}); nothing is published yet"
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def build(cfg: Config, progress: Progress = _noop) -> BuildResult:
+    started = time.monotonic()
+    lake = Lake(cfg.lake)
+    with publish.BuildLock(cfg.warehouse):
+        publish.remove_orphans(cfg.warehouse)
+        lake.prepare()
+        temp = publish.temp_file(cfg.warehouse)
+        con = connect(temp)
+        con.execute(f"SET temp_directory = '{lake.tmp}'")
+        try:
+            new = land_new_drops(con, cfg, lake, progress)
+            previous = publish.current_version(cfg.warehouse)
+            prev_keys = attach_previous(con, cfg.warehouse, previous)
+            ledger_keys = {r[0] for r in con.execute(f"SELECT drop_key FROM read_parquet('{lake.ledger_glob()}')").fetchall()} \
+                if lake.has_ledger() else set()
+            pending = ledger_keys - prev_keys
+            if not pending:
+                con.close()
+                _discard(temp)
+                result = BuildResult("nothing_new", previous, new, seconds=time.monotonic() - started)
+                return result
+            version = publish.next_version(cfg.warehouse)
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress)
+            con.execute("CHECKPOINT")
+            con.close()
+            result = BuildResult("published", version, new, checks)
+            if blocking_failures(checks):
+                _discard(temp)
+                result.outcome, result.version = "blocked", previous
+                _write_last_build(cfg.warehouse, result, started)
+                raise ChecksFailed(result.message)
+            progress("publish", 0, 1)
+            validate_file(temp)
+            publish.finalize(temp, cfg.warehouse, version)
+            publish.apply_retention(cfg.warehouse, cfg.get("publish", "retention"))
+            progress("publish", 1, 1)
+            result.seconds = time.monotonic() - started
+            _write_last_build(cfg.warehouse, result, started)
+            log.info("event=published version=%d new_drops=%d seconds=%.2f", version, len(new), result.seconds)
+            return result
+        finally:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+            _discard(temp)
+
+
+def _discard(temp: Path) -> None:
+    for p in (temp, temp.with_name(temp.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress) -> list[dict]:
+    known_keys, known_shas = lake.known(con)
+    cache = lake.load_hash_cache()
+    candidates = discover(cfg)
+    todo: list[Drop] = []
+    for c in candidates:
+        try:
+            sha, size = lake.hash_of(c.path, cache)
+        except OSError as exc:  # vanished or unreadable between listing and reading
+            log.warning("event=drop_unreadable file=%s error=%r", c.rel, exc.strerror)
+            continue
+        drop = Drop(c.path, c.rel, c.kind, sha, size)
+        if drop.key not in known_keys:
+            todo.append(drop)
+    lake.save_hash_cache(cache)
+    done = []
+    seen = dict.fromkeys(known_shas)
+    for i, drop in enumerate(todo):
+        progress("land", i, len(todo))
+        if drop.sha256 in seen:
+            fields = dict(status="duplicate", reason="same bytes as a drop already processed",
+                          received_at=datetime.now(timezone.utc))
+            lake.record(con, drop, **fields)
+            log.info("event=drop_duplicate file=%s sha256=%s", drop.rel, drop.sha256[:12])
+        else:
+            fields = ingest(con, lake, drop)
+        seen[drop.sha256] = None
+        done.append({"file": drop.rel, "kind": drop.kind, **{k: fields.get(k) for k in ("status", "reason", "rows_loaded", "rows_rejected")}})
+    progress("land", len(todo), len(todo))
+    return done
+
+
+def attach_previous(con, warehouse: Path, previous: int | None) -> set[str]:
+    """Attach the serving version read-only (statuses, history); return the drop keys it contains."""
+    if previous is None:
+        return set()
+    try:
+        con.execute(f"ATTACH '{publish.version_file(warehouse, previous)}' AS prev (READ_ONLY)")
+        return {r[0] for r in con.execute("SELECT drop_key FROM prev.meta.source_files").fetchall()}
+    except duckdb.Error as exc:
+        log.warning("event=previous_unreadable version=%s error=%r", previous, str(exc).splitlines()[0])
+        con.execute("DETACH DATABASE IF EXISTS prev")
+        return set()
+
+
+def _has_prev(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
+
+
+def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress):
+    """Rebuild silver, gold and meta inside the temp file; return the check results."""
+    steps = 5
+    progress("build", 0, steps)
+    con.execute("CREATE SCHEMA meta")
+    con.execute(f"CREATE TABLE meta.source_files AS SELECT * FROM read_parquet('{lake.ledger_glob()}') ORDER BY received_at")
+    if lake.has_rejects():
+        con.execute(f"CREATE TABLE meta.rejected_rows AS SELECT * FROM read_parquet('{lake.rejects_glob()}') ORDER BY file_name, line_number")
+    else:
+        con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
+    for kind in ALL_KINDS:
+        paths = [r[0] for r in con.execute(
+            "SELECT bronze_path FROM meta.source_files WHERE kind = ? AND status = 'loaded' ORDER BY received_at", [kind]).fetchall()]
+        missing = [p for p in paths if not os.path.exists(p)]
+        if missing:
+            raise WarehouseError(f"bronze file missing from the lake: {missing[0]} (restore it from backup or the remote store)")
+        source = f"read_parquet({paths!r}, union_by_name=true)" if paths else f"({empty_bronze_sql(kind)})"
+        con.execute(f"CREATE TEMP VIEW bronze_{kind} AS SELECT * FROM {source}")
+    progress("build", 1, steps)
+    run_script(con, "silver")
+    progress("build", 2, steps)
+    _holidays(con)
+    if _has_prev(con):
+        con.execute("CREATE TEMP TABLE previous_status AS SELECT item_id, status FROM prev.gold.reorder_status")
+    else:
+        con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR)")
+    r = cfg.values["reorder"]
+    run_script(con, "gold", {
+        "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
+        "service_level": r["service_level"], "review_days": r["review_days"],
+        "default_lead_time_days": r["default_lead_time_days"], "has_previous": previous is not None and _has_prev(con),
+    })
+    progress("build", 3, steps)
+    _meta(con, cfg, version, previous, n_new)
+    progress("build", 4, steps)
+    results = run_checks(con, skip=("build_complete",))
+    con.executemany("INSERT INTO meta.checks VALUES (?, ?, ?, ?)", results)
+    _history(con, version, n_new, results)
+    # The completeness marker: the last write of the build.
+    con.execute("UPDATE meta.build SET complete = true")
+    if _has_prev(con):
+        con.execute("DETACH prev")
+    progress("build", 5, steps)
+    return results
+
+
+def _holidays(con) -> None:
+    import holidays  # heavy import, only when a build needs the calendar
+
+    years = con.execute(
+        "SELECT min(year(d)), max(year(d)) FROM (SELECT request_date d FROM silver.requisition UNION ALL "
+        "SELECT position_date FROM silver.stock UNION ALL SELECT \"date\" FROM silver.forecast)").fetchone()
+    rows = []
+    if years[0] is not None:
+        cal = holidays.country_holidays("BR", subdiv="BA", years=range(years[0], years[1] + 1))
+        rows = sorted(cal.items())
+    con.execute('CREATE TEMP TABLE holiday_calendar ("date" DATE, name VARCHAR)')
+    if rows:
+        con.executemany("INSERT INTO holiday_calendar VALUES (?, ?)", rows)
+
+
+def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> None:
+    con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
+                   previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
+                   rolled_back_from INTEGER)""")
+    con.execute(
+        "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), ?, ?, false, NULL",
+        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"])])
+    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
+    con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
+                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR)""")
+    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
+    con.executemany("INSERT INTO meta.tables VALUES (?, ?, ?, ?, ?)", catalog_rows(con))
+
+
+def _history(con, version: int, n_new: int, results) -> None:
+    failed = ", ".join(r[0] for r in results if not r[2]) or None
+    if _has_prev(con):
+        try:
+            con.execute("INSERT INTO meta.build_history SELECT * FROM prev.meta.build_history ORDER BY version DESC LIMIT 49")
+        except duckdb.Error:
+            pass  # an older file without history: start a new one
+    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published'",
+                [version, n_new, failed])
+
+
+def validate_file(path: Path) -> None:
+    """Reopen the closed temp file read-only and insist on the completeness marker before the swap."""
+    con = connect(path, read_only=True)
+    try:
+        ok = con.execute("SELECT count(*) FROM meta.build WHERE complete").fetchone()[0] == 1
+        n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('gold', 'meta')").fetchone()[0]
+    finally:
+        con.close()
+    if not ok or n < 15:
+        raise WarehouseError(f"{path}: build record or tables missing after close; not publishing")
+
+
+def _write_last_build(warehouse: Path, result: BuildResult, started: float) -> None:
+    data = {"outcome": result.outcome, "version": result.version, "at": datetime.now(timezone.utc).isoformat(),
+            "seconds": round(time.monotonic() - started, 3), "new_drops": result.new_drops,
+            "failed_checks": [c[0] for c in blocking_failures(result.checks)]}
+    tmp = warehouse / f".{LAST_BUILD}.tmp"
+    tmp.write_text(json.dumps(data, default=str, indent=1))
+    os.replace(tmp, warehouse / LAST_BUILD)

@@ -1,0 +1,155 @@
+"""What every table and column of the warehouse means: written into meta.tables, and the source
+of docs/warehouse.md (`python -m nova_pipeline.catalog > docs/warehouse.md`)."""
+from __future__ import annotations
+
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "silver.requisition": ("Supplies export lines, typed and de-duplicated across overlapping exports.", {
+        "requisition_key": "content hash of the line + its occurrence number among identical lines of its file",
+        "depot": "requesting depot or site (DEPÓSITO)", "item_id": "ERP item code, a string (PRODUTO/SERVIÇO)",
+        "description": "item description (MATERIAL)", "family": "item family (FAMÍLIA)",
+        "supplier": "supplier name (NOME FORNEC.)", "quantity": "quantity in unit (QUANTIDADE)",
+        "unit": "unit, normalised (M² -> M2)", "required_date": "date the site needed it (DATA REQUISITADA)",
+        "request_no": "purchase request number (SOLICITAÇÃO)", "request_date": "demand date (DATA SOLICITADO)",
+        "purchase_date": "purchase date (DATA DE COMPRA)", "source_file": "export the line was first seen in",
+        "source_line": "line number in that export", "sha256": "sha256 of that export",
+        "ingested_at": "when that export was landed", "content_hash": "md5 of the line's typed fields",
+        "occurrence": "occurrence number among identical lines of one export",
+    }),
+    "silver.stock": ("Stock position rows, one per snapshot date, depot and item.", {
+        "position_date": "snapshot date (DATA POSIÇÃO)", "depot": "depot (DEPÓSITO)", "item_id": "ERP item code",
+        "description": "item description", "unit": "unit, normalised", "on_hand": "on hand (SALDO)",
+        "on_order": "on order (EM PEDIDO), 0 when blank", "source_file": "snapshot file",
+        "source_line": "line number in that file", "ingested_at": "when that file was landed",
+    }),
+    "silver.forecast": ("ML forecast rows as delivered, one per run, item and day.", {
+        "item_id": "ERP item code", "date": "the day forecast", "forecast": "units per day, >= 0",
+        "forecast_lower": "lower bound of the interval", "forecast_upper": "upper bound of the interval",
+        "model_version": "model version of the run", "generated_at": "when the run was made (UTC)",
+        "source": "model family (prophet, arima, ensemble, ...)", "dataset_id": "training data set of the run",
+        "source_file": "drop file", "sha256": "sha256 of the drop", "ingested_at": "when the drop was landed",
+    }),
+    "gold.dim_item": ("Every item seen in supplies, stock or forecasts.", {
+        "item_id": "ERP item code", "description": "latest description (stock report first)",
+        "family": "most frequent family in requisitions", "unit": "unit (stock report first)",
+        "is_service": "all its lines are services (U.M. SR or family SERVIÇOS...): spend, not stock",
+        "is_stocked": "appears in a stock snapshot", "first_request": "first request date",
+        "last_request": "last request date", "requisition_lines": "number of requisition lines",
+    }),
+    "gold.dim_depot": ("Depots and sites.", {
+        "depot": "depot code", "depot_type": "central store, regional store, office or site (from the code)",
+    }),
+    "gold.dim_supplier": ("Suppliers.", {
+        "supplier": "supplier name as the ERP writes it", "requisition_lines": "lines bought from it",
+        "first_purchase": "first purchase date", "last_purchase": "last purchase date",
+        "items": "distinct items bought from it",
+    }),
+    "gold.dim_date": ("Calendar over the whole range of the data, with Brazil's and Bahia's holidays.", {
+        "date": "day", "year": "year", "quarter": "quarter", "month": "month", "week": "ISO week",
+        "day_of_week": "ISO day of week, 1 = Monday", "is_weekend": "Saturday or Sunday",
+        "is_holiday": "national or Bahia state holiday", "holiday_name": "holiday name (holidays library)",
+    }),
+    "gold.fact_requisition": ("One row per distinct supplies line.", {
+        "requisition_key": "see silver.requisition", "item_id": "ERP item code", "depot": "depot or site",
+        "family": "item family", "supplier": "supplier name", "quantity": "quantity (> 0)", "unit": "unit",
+        "request_date": "demand date", "purchase_date": "purchase date", "required_date": "date needed on site",
+        "request_no": "purchase request number",
+        "lead_time_days": "purchase_date - request_date in days (may be negative: see lead_time_negative)",
+        "lead_time_negative": "purchase before request: a data-entry error, kept and never used as a lead time",
+        "is_service": "a service line (spend, not stock)", "source_file": "export file",
+        "source_line": "line number in the export",
+    }),
+    "gold.fact_stock": ("Stock snapshots per date, depot and item.", {
+        "position_date": "snapshot date", "depot": "depot", "item_id": "ERP item code", "on_hand": "on hand",
+        "on_order": "on order", "unit": "unit", "is_latest": "belongs to the as-of snapshot",
+        "source_file": "snapshot file", "source_line": "line number in that file",
+    }),
+    "gold.fact_forecast": ("Every forecast of every ML run, with the actual demand where it is known.", {
+        "item_id": "ERP item code", "date": "the day forecast", "forecast": "units per day",
+        "forecast_lower": "interval lower bound", "forecast_upper": "interval upper bound",
+        "model_version": "model version", "generated_at": "run time (UTC)", "source": "model family",
+        "dataset_id": "training data set", "actual_demand": "requested quantity that day; NULL after the data's end",
+        "source_file": "drop file",
+    }),
+    "gold.demand_daily": ("Daily demand of goods (not services) per item, zero-filled from the first request.", {
+        "item_id": "ERP item code", "date": "day", "quantity": "sum of quantities requested that day",
+        "lines": "requisition lines that day", "rolling_avg_7d": "mean daily quantity over the 7 days ending here",
+        "total_30d": "quantity over the 30 days ending here",
+    }),
+    "gold.reorder_status": ("Reorder position per stockable item at the as-of date (data contract, section 5).", {
+        "item_id": "ERP item code", "description": "item description", "family": "item family", "unit": "unit",
+        "as_of": "date of the latest stock snapshot", "on_hand": "on hand, all depots of the snapshot",
+        "on_order": "on order, all depots", "avg_daily_demand": "d: mean daily demand over history_days (zeros counted)",
+        "demand_std": "s: sample standard deviation of daily demand", "lead_time_days": "L: median lead time, at least 1",
+        "lead_time_source": "where L came from: item, family or default",
+        "lead_time_evidence_lines": "lines of the item with a usable lead time",
+        "safety_stock": "SS = z * s * sqrt(L)", "reorder_point": "ROP = demand over lead time + SS",
+        "days_of_cover": "on hand / d (NULL when d = 0)",
+        "suggested_order_qty": "ceil(max(0, ROP + d * review_days - on hand - on order))",
+        "status": "stockout, below_reorder or ok", "basis": "history (d * L) or forecast (sum of the ML forecast)",
+        "model_version": "model of the forecast used, when basis = forecast",
+        "demand_over_lead_time": "d * L, or the forecast's sum over the ceil(L) days after as_of",
+        "service_level": "service level used", "z": "z = NormalDist().inv_cdf(service_level)",
+        "history_days": "days of history used", "review_days": "review period used",
+        "previous_status": "status in the previous published version (NULL when new)",
+        "newly_flagged": "flagged now but ok or absent in the previous version",
+    }),
+    "meta.source_files": ("Every drop the pipeline has seen, with what became of it.", {
+        "drop_key": "sha256 + hash of the path: one entry per file name and content",
+        "file_name": "file name", "path": "path relative to the site", "sha256": "sha256 of its bytes",
+        "kind": "suprimentos, estoque or forecast", "status": "loaded, rejected or duplicate",
+        "rows_read": "data rows read", "rows_loaded": "rows landed in bronze", "rows_rejected": "rows refused (see meta.rejected_rows)",
+        "reason": "why the file was rejected or is a duplicate", "received_at": "when it was processed",
+        "data_from": "earliest data date in it", "data_to": "latest data date in it",
+        "bronze_path": "its Parquet file in the lake", "size_bytes": "file size",
+    }),
+    "meta.rejected_rows": ("Rows that could not be read, with their line and reason.", {
+        "sha256": "sha256 of the file", "file_name": "file name", "line_number": "line (CSV) or row (Parquet) number",
+        "reason": "why it was refused", "raw_line": "the row as it was in the file",
+    }),
+    "meta.checks": ("Data checks run on this version.", {
+        "name": "check name", "severity": "error (blocks publication) or warn",
+        "passed": "passed", "detail": "what it checks, and how many rows offend",
+    }),
+    "meta.build": ("This version's build record (exactly one row).", {
+        "version": "version number", "built_at": "build time", "as_of": "as-of date",
+        "code_version": "pipeline version", "previous_version": "version serving before this one",
+        "inputs": "drops (loaded, rejected, duplicate) behind this version", "new_inputs": "drops new in this version",
+        "config": "reorder settings used (JSON)", "complete": "completeness marker, written last",
+        "rolled_back_from": "set when `rollback` made this version current again",
+    }),
+    "meta.build_history": ("The recent builds, carried from version to version.", {
+        "version": "version number", "built_at": "build time", "as_of": "as-of date", "new_inputs": "new drops",
+        "checks_failed": "checks that did not pass", "outcome": "published",
+    }),
+    "meta.tables": ("This catalogue: every table and column with its meaning.", {
+        "schema_name": "schema", "table_name": "table", "column_name": "column (NULL for the table itself)",
+        "data_type": "DuckDB type", "description": "meaning",
+    }),
+}
+
+
+def catalog_rows(con) -> list[tuple]:
+    """(schema, table, column, type, description) for every table in TABLES that exists."""
+    rows = []
+    for full, (about, columns) in TABLES.items():
+        schema, table = full.split(".")
+        rows.append((schema, table, None, None, about))
+        types = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+        rows.extend((schema, table, name, dtype, columns.get(name)) for name, dtype in types if name in columns)
+    return rows
+
+
+def markdown() -> str:
+    lines = ["# The warehouse file", "",
+             "Generated from `nova_pipeline/catalog.py` (the same text is in `meta.tables` inside every file).", ""]
+    for full, (about, columns) in TABLES.items():
+        lines += [f"## `{full}`", "", about, "", "| column | meaning |", "| --- | --- |"]
+        lines += [f"| `{c}` | {d} |" for c, d in columns.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())

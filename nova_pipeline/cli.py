@@ -1,0 +1,105 @@
+"""nova-pipeline: parse arguments, call the library, map its errors to messages and exit codes."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .errors import NovaError
+
+DESCRIPTION = """\
+Nova Corrente plant pipeline. Drops (ERP CSV exports in `landing`, ML forecast Parquet in
+`ml_drops`) are landed in a bronze archive, silver and gold are rebuilt with DuckDB, checked,
+and published as one versioned warehouse file: warehouse/current.duckdb.
+"""
+EPILOG = """\
+exit codes: 0 ok (published, or nothing new), 1 error, 2 a blocking check stopped publication.
+config lookup: --config PATH, $NOVA_CONFIG, ./config.toml, /etc/nova/config.toml.
+"""
+
+
+class KeyValueFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} level={record.levelname.lower()} {record.getMessage()}"
+
+
+def setup_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger("nova")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nova-pipeline", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", metavar="PATH", help="config file (default: see lookup order below)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    sub.add_parser("build", help="land every new drop, rebuild, check and publish a new version once",
+                   description="Land every drop not yet processed, rebuild silver and gold, run the checks and "
+                               "publish a new version. Exit 0 when it published or found nothing new, 1 on error, "
+                               "2 when a blocking check stopped publication (the previous version keeps serving).")
+    sub.add_parser("status", help="current version, as-of date, last build, sources and rejects, in plain text")
+    verify = sub.add_parser("verify", help="open a warehouse file read-only and re-run its checks (exit 0/1)")
+    verify.add_argument("file", nargs="?", help="warehouse file (default: warehouse/current.duckdb)")
+    demo = sub.add_parser("demo", help="lay out a site with the bundled real data and build it",
+                          description="Create DIR with a config.toml, the real supplies export, a stock snapshot "
+                                      "and an ML forecast drop, then build it. Open it with "
+                                      "`nova-tui --config DIR/config.toml`.")
+    demo.add_argument("dir", nargs="?", default="demo-site", help="site folder to create (default: demo-site)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    setup_logging()
+    try:
+        return _dispatch(args)
+    except NovaError as exc:
+        print(f"nova-pipeline: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("nova-pipeline: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    from .config import load_config
+
+    if args.command == "demo":
+        from .demo import make_demo
+
+        cfg = make_demo(args.dir)
+        return _build(cfg)
+    cfg = load_config(args.config)
+    setup_logging(cfg.get("log", "level"))
+    if args.command == "build":
+        return _build(cfg)
+    if args.command == "status":
+        from .status import status_text
+
+        print(status_text(cfg))
+        return 0
+    if args.command == "verify":
+        from .status import verify
+
+        ok, lines = verify(cfg, args.file)
+        print("\n".join(lines))
+        return 0 if ok else 1
+    raise AssertionError(args.command)
+
+
+def _build(cfg) -> int:
+    from .build import build
+    from .progress import reporter
+
+    with reporter() as progress:
+        result = build(cfg, progress)
+    for drop in result.new_drops:
+        extra = f" — {drop['reason']}" if drop.get("reason") else ""
+        print(f"  {drop['status']:<9} {drop['file']}{extra}")
+    print(result.message)
+    return 0

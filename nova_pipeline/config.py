@@ -1,0 +1,154 @@
+"""Configuration: one TOML file, validated strictly.
+
+Lookup order: --config PATH, $NOVA_CONFIG, ./config.toml, /etc/nova/config.toml.
+Relative paths resolve against the folder of the config file, so a site folder can be moved whole.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+SYSTEM_CONFIG = Path("/etc/nova/config.toml")
+
+# section -> key -> (type, default). Paths are strings resolved later.
+SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
+    "paths": {
+        "landing": (str, "landing"),
+        "ml_drops": (str, "ml_drops"),
+        "lake": (str, "lake"),
+        "warehouse": (str, "warehouse"),
+        "exports": (str, "exports"),
+    },
+    "reorder": {
+        "history_days": (int, 180),
+        "service_level": (float, 0.95),
+        "review_days": (int, 7),
+        "default_lead_time_days": (int, 14),
+    },
+    "publish": {
+        "retention": (int, 14),
+    },
+    "freshness": {
+        "suprimentos_hours": (int, 48),
+        "estoque_hours": (int, 48),
+        "forecast_hours": (int, 192),
+    },
+    "log": {
+        "level": (str, "info"),
+    },
+}
+
+PATH_KEYS = tuple(SCHEMA["paths"])
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None  # the file it came from; None = built-in defaults
+    landing: Path
+    ml_drops: Path
+    lake: Path
+    warehouse: Path
+    exports: Path
+    values: dict[str, dict[str, Any]]
+
+    def get(self, section: str, key: str) -> Any:
+        return self.values[section][key]
+
+    @property
+    def quarantine(self) -> Path:
+        return self.lake / "quarantine"
+
+
+def find_config_file(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the config file to use, following the documented lookup order."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (given with --config)")
+        return path
+    env = os.environ.get("NOVA_CONFIG")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (named by $NOVA_CONFIG)")
+        return path
+    for candidate in (Path.cwd() / "config.toml", SYSTEM_CONFIG):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        "no config file: pass --config PATH, set $NOVA_CONFIG, or create ./config.toml "
+        "(`nova-pipeline demo DIR` writes a complete one)"
+    )
+
+
+def _check(file: Path, section: str, key: str, value: Any, expected) -> Any:
+    # bool is an int in Python; a TOML `true` must not pass as a number.
+    if isinstance(value, bool) and expected is not bool:
+        ok = False
+    elif expected is float:
+        ok = isinstance(value, (int, float))
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        name = expected.__name__ if isinstance(expected, type) else "/".join(t.__name__ for t in expected)
+        raise ConfigError(f"{file}: [{section}] {key} must be a {name}, got {value!r}")
+    return value
+
+
+def parse_config(data: dict[str, Any], file: Path, extra_schema: dict | None = None) -> dict[str, dict[str, Any]]:
+    """Validate a parsed TOML document against SCHEMA; return values with defaults filled in."""
+    schema = {s: dict(keys) for s, keys in SCHEMA.items()}
+    for section, keys in (extra_schema or {}).items():
+        schema.setdefault(section, {}).update(keys)
+    values: dict[str, dict[str, Any]] = {s: {k: d for k, (_, d) in keys.items()} for s, keys in schema.items()}
+    for section, table in data.items():
+        if section not in schema:
+            raise ConfigError(f"{file}: unknown section [{section}] (known: {', '.join(schema)})")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{file}: {section} must be a table, like [{section}]")
+        for key, value in table.items():
+            if key not in schema[section]:
+                raise ConfigError(
+                    f"{file}: unknown key [{section}] {key} (known: {', '.join(schema[section])})"
+                )
+            expected, _ = schema[section][key]
+            values[section][key] = _check(file, section, key, value, expected)
+    _validate_ranges(file, values)
+    return values
+
+
+def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
+    r = v["reorder"]
+    if not 0.5 <= r["service_level"] < 1:
+        raise ConfigError(f"{file}: [reorder] service_level must be at least 0.5 and below 1, got {r['service_level']}")
+    for key in ("history_days", "default_lead_time_days"):
+        if r[key] < 2 if key == "history_days" else r[key] < 1:
+            raise ConfigError(f"{file}: [reorder] {key} is too small: {r[key]}")
+    if r["review_days"] < 0:
+        raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
+    if v["publish"]["retention"] < 1:
+        raise ConfigError(f"{file}: [publish] retention must keep at least 1 version")
+    if v["log"]["level"] not in LOG_LEVELS:
+        raise ConfigError(f"{file}: [log] level must be one of {', '.join(LOG_LEVELS)}")
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> Config:
+    file = find_config_file(explicit).resolve()
+    try:
+        with open(file, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+    values = parse_config(data, file)
+    base = file.parent
+    paths = {k: (base / values["paths"][k]).resolve() for k in PATH_KEYS}
+    return Config(source=file, values=values, **paths)

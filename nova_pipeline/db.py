@@ -1,0 +1,49 @@
+"""DuckDB connections: offline (no extension downloads) and with the project's SQL macros."""
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of nova_pipeline/sql/<name>.sql."""
+    return resources.files("nova_pipeline").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def connect(path: str | Path = ":memory:", read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    config = dict(OFFLINE)
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if not read_only:
+        con.execute(sql_text("macros"))
+    return con
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run every statement of sql/<name>.sql; `$name` placeholders come from params."""
+    for statement in split_statements(sql_text(name)):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        con.execute(statement, used) if used else con.execute(statement)
+
+
+def split_statements(text: str) -> list[str]:
+    # Our .sql files keep one statement per `;` at a line end; no string literal ends a line with `;`.
+    parts, current = [], []
+    for line in text.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            parts.append("\n".join(current).strip())
+            current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        parts.append(tail)
+    return [p for p in parts if p.strip(" ;\n")]

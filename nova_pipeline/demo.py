@@ -1,0 +1,41 @@
+"""`nova-pipeline demo DIR`: a site folder with the bundled real data, ready to build."""
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from .config import Config, load_config
+
+SUPRIMENTOS = "suprimentos_2024-10_a_2025-10.csv"
+ESTOQUE = "estoque_2025-10-24.csv"
+FORECAST = "forecast_ensemble-2025.10.1.parquet"
+
+
+def demo_file(name: str) -> Path:
+    return Path(str(resources.files("nova_pipeline").joinpath("demo_data", name)))
+
+
+def site_config_text() -> str:
+    """A config with the defaults written out (config.toml at the repository top explains each key)."""
+    return "\n".join([
+        "# Demo site made by `nova-pipeline demo`. Every key is shown with its default.",
+        '[paths]', 'landing = "landing"', 'ml_drops = "ml_drops"', 'lake = "lake"',
+        'warehouse = "warehouse"', 'exports = "exports"', '',
+        '[reorder]', 'history_days = 180', 'service_level = 0.95', 'review_days = 7',
+        'default_lead_time_days = 14', '',
+    ])
+
+
+def make_demo(directory: str | Path) -> Config:
+    site = Path(directory)
+    for sub in ("landing", "ml_drops", "lake", "warehouse", "exports"):
+        (site / sub).mkdir(parents=True, exist_ok=True)
+    config = site / "config.toml"
+    if not config.exists():
+        config.write_text(site_config_text(), encoding="utf-8")
+    for name, folder in ((SUPRIMENTOS, "landing"), (ESTOQUE, "landing"), (FORECAST, "ml_drops")):
+        target = site / folder / name
+        if not target.exists():
+            shutil.copyfile(demo_file(name), target)
+    return load_config(config)

@@ -1,0 +1,29 @@
+"""The pipeline's own exceptions. The CLI maps them to messages and exit codes."""
+
+
+class NovaError(Exception):
+    """Base class: an expected failure with a message meant for the operator."""
+
+    exit_code = 1
+
+
+class ConfigError(NovaError):
+    """The config file is missing, unreadable, or has a wrong key or type."""
+
+
+class DropRejected(NovaError):
+    """A drop cannot be read at all; it is quarantined with this reason."""
+
+
+class ChecksFailed(NovaError):
+    """A blocking (error) check failed: nothing was published, the previous version keeps serving."""
+
+    exit_code = 2
+
+
+class BuildLocked(NovaError):
+    """Another build holds the warehouse lock."""
+
+
+class WarehouseError(NovaError):
+    """A warehouse file is missing, incomplete or not ours."""

@@ -1,0 +1,118 @@
+"""Finding drops and landing each one: bronze + rejected rows + ledger entry, or quarantine."""
+from __future__ import annotations
+
+import fnmatch
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .bronze import Drop, Lake
+from .config import Config
+from .errors import DropRejected
+from .sources import CSV_KINDS
+from .sources import forecast as forecast_source
+from .sources.erp_csv import read_erp_csv
+
+log = logging.getLogger("nova.ingest")
+
+IGNORED = ("*.tmp", "*.part", ".*", "~$*", "*.swp", "*.crdownload")
+# The date column that says which period a drop covers.
+DATA_DATE = {"suprimentos": "br_date(request_date)", "estoque": "br_date(position_date)", "forecast": '"date"'}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    rel: str
+    kind: str
+
+
+def is_ignored(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pat) for pat in IGNORED)
+
+
+def kind_of(path: Path, root_name: str) -> str | None:
+    name = path.name.lower()
+    if root_name == "ml_drops":
+        return forecast_source.KIND if fnmatch.fnmatch(name, forecast_source.PATTERN) else None
+    for kind in CSV_KINDS:
+        if fnmatch.fnmatch(name, kind.pattern):
+            return kind.kind
+    return None
+
+
+def discover(cfg: Config) -> list[Candidate]:
+    """Every drop-shaped file in landing (with subfolders) and ml_drops, oldest first."""
+    found = []
+    for root_name, root in (("landing", cfg.landing), ("ml_drops", cfg.ml_drops)):
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*"):
+            rel_parts = path.relative_to(root).parts
+            if any(is_ignored(part) for part in rel_parts) or not path.is_file():
+                continue
+            kind = kind_of(path, root_name)
+            if kind:
+                found.append(Candidate(path, f"{root_name}/{path.relative_to(root).as_posix()}", kind))
+    return sorted(found, key=lambda c: (_mtime(c.path), c.rel))
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def stage(con: duckdb.DuckDBPyConnection, drop: Drop, lake: Lake) -> tuple[str, str]:
+    if drop.kind == forecast_source.KIND:
+        return forecast_source.read_forecast(con, drop.path)
+    kind = next(k for k in CSV_KINDS if k.kind == drop.kind)
+    return read_erp_csv(con, kind, drop.path, lake.tmp)
+
+
+def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop) -> dict:
+    """Land one new drop. Returns its ledger fields; never raises for bad content."""
+    now = datetime.now(timezone.utc)
+    try:
+        ok, rejected = stage(con, drop, lake)
+        n_ok, d_from, d_to = con.execute(
+            f"SELECT count(*), min({DATA_DATE[drop.kind]}), max({DATA_DATE[drop.kind]}) FROM {ok}").fetchone()
+        n_rej = con.execute(f"SELECT count(*) FROM {rejected}").fetchone()[0]
+        lake.write_rejects(con, rejected, drop)
+        if n_ok == 0:
+            first = con.execute(f"SELECT reason FROM {rejected} ORDER BY line_number LIMIT 1").fetchone()[0]
+            raise DropRejected(f"no row could be read ({n_rej} rejected; first: {first})", n_rej)
+        bronze = lake.write_bronze(con, ok, drop, now)
+        fields = dict(status="loaded", rows_read=n_ok + n_rej, rows_loaded=n_ok, rows_rejected=n_rej,
+                      reason=f"{n_rej} row(s) rejected" if n_rej else None, received_at=now,
+                      data_from=d_from, data_to=d_to, bronze_path=str(bronze))
+        log.info("event=drop_loaded file=%s kind=%s rows=%d rejected=%d", drop.rel, drop.kind, n_ok, n_rej)
+    except DropRejected as exc:
+        reason = str(exc.args[0])
+        n_rej = exc.args[1] if len(exc.args) > 1 else 0
+        where = lake.quarantine_file(drop, reason, now)
+        fields = dict(status="rejected", rows_read=n_rej, rows_rejected=n_rej, reason=reason, received_at=now)
+        log.warning("event=drop_rejected file=%s kind=%s reason=%r quarantine=%s", drop.rel, drop.kind, reason, where)
+    finally:
+        for t in (f"{drop.kind}_ok", f"{drop.kind}_rejected"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    lake.record(con, drop, **fields)
+    return fields
+
+
+def empty_bronze_sql(kind: str) -> str:
+    """A typed, empty SELECT with the bronze columns of a kind (when no drop of it is loaded yet)."""
+    meta = "NULL::VARCHAR AS file_name, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS ingested_at"
+    if kind == forecast_source.KIND:
+        cols = ", ".join(f'NULL::{forecast_source.TYPES[c]} AS "{c}"' for c in forecast_source.COLUMNS)
+    else:
+        spec = next(k for k in CSV_KINDS if k.kind == kind)
+        cols = ", ".join(f'NULL::VARCHAR AS "{c.name}"' for c in spec.columns)
+    return f"SELECT NULL::BIGINT AS line_number, {cols}, {meta} WHERE false"
+
+
+ALL_KINDS = tuple(k.kind for k in CSV_KINDS) + (forecast_source.KIND,)

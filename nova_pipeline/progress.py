@@ -1,0 +1,36 @@
+"""Build progress: a rich progress bar on a terminal, plain key=value log lines otherwise."""
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+
+log = logging.getLogger("nova.progress")
+LABELS = {"land": "landing drops", "build": "rebuilding silver and gold", "publish": "publishing"}
+
+
+@contextmanager
+def reporter(stream=None):
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        last: dict[str, tuple[int, int]] = {}
+
+        def plain(stage: str, done: int, total: int) -> None:
+            if last.get(stage) != (done, total) and total:
+                last[stage] = (done, total)
+                log.info("event=progress stage=%s done=%d total=%d", stage, done, total)
+
+        yield plain
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  console=Console(file=stream), transient=False) as bar:
+        def rich_update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(LABELS.get(stage, stage), total=max(total, 1))
+            bar.update(tasks[stage], completed=done if total else 1, total=max(total, 1))
+
+        yield rich_update

@@ -1,0 +1,61 @@
+"""One reader per kind of drop. Each turns a file into bronze rows + rejected rows, or raises
+DropRejected with the reason the whole file cannot be used."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str        # as the ERP writes it
+    name: str          # bronze/silver column name
+    type: str = "text"  # text | number | date
+    required: bool = False   # the value must be present on every row
+    minimum: float | None = None  # numbers: smallest accepted value
+    exclusive: bool = False  # minimum itself is not accepted
+
+
+@dataclass(frozen=True)
+class CsvKind:
+    kind: str
+    pattern: str
+    columns: tuple[Column, ...]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+SUPRIMENTOS = CsvKind(
+    kind="suprimentos",
+    pattern="suprimentos*.csv",
+    columns=(
+        Column("DEPÓSITO", "depot"),
+        Column("PRODUTO/SERVIÇO", "item_id", required=True),
+        Column("MATERIAL", "description"),
+        Column("FAMÍLIA", "family"),
+        Column("NOME FORNEC.", "supplier"),
+        Column("QUANTIDADE", "quantity", "number", required=True, minimum=0, exclusive=True),
+        Column("U.M.", "unit"),
+        Column("DATA REQUISITADA", "required_date", "date"),
+        Column("SOLICITAÇÃO", "request_no"),
+        Column("DATA SOLICITADO", "request_date", "date"),
+        Column("DATA DE COMPRA", "purchase_date", "date"),
+    ),
+)
+
+ESTOQUE = CsvKind(
+    kind="estoque",
+    pattern="estoque*.csv",
+    columns=(
+        Column("DEPÓSITO", "depot", required=True),
+        Column("PRODUTO", "item_id", required=True),
+        Column("DESCRIÇÃO", "description"),
+        Column("U.M.", "unit"),
+        Column("SALDO", "on_hand", "number", required=True, minimum=0),
+        Column("EM PEDIDO", "on_order", "number", minimum=0),
+        Column("DATA POSIÇÃO", "position_date", "date", required=True),
+    ),
+)
+
+CSV_KINDS = (SUPRIMENTOS, ESTOQUE)
+

@@ -1,0 +1,180 @@
+-- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
+-- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous.
+-- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status).
+CREATE SCHEMA IF NOT EXISTS gold;
+
+-- The as-of date: the latest stock snapshot's date (the supplies data's end when there is no snapshot).
+CREATE TEMP TABLE as_of AS
+SELECT coalesce((SELECT max(position_date) FROM silver.stock),
+                (SELECT max(request_date) FROM silver.requisition)) AS as_of;
+
+CREATE TABLE gold.dim_item AS
+WITH ids AS (
+    SELECT item_id FROM silver.requisition UNION
+    SELECT item_id FROM silver.stock UNION
+    SELECT item_id FROM silver.forecast
+), req AS (
+    SELECT item_id,
+           arg_max(description, coalesce(request_date, DATE '1900-01-01')) AS description,
+           mode(family) AS family, mode(unit) AS unit,
+           bool_and(is_service(unit, family)) AS is_service,
+           min(request_date) AS first_request, max(request_date) AS last_request, count(*) AS lines
+    FROM silver.requisition GROUP BY item_id
+), stk AS (
+    SELECT item_id, arg_max(description, position_date) AS description, arg_max(unit, position_date) AS unit
+    FROM silver.stock GROUP BY item_id
+)
+SELECT ids.item_id, coalesce(stk.description, req.description) AS description, req.family,
+       coalesce(stk.unit, req.unit) AS unit, coalesce(req.is_service, false) AS is_service,
+       stk.item_id IS NOT NULL AS is_stocked, req.first_request, req.last_request,
+       coalesce(req.lines, 0) AS requisition_lines
+FROM ids LEFT JOIN req USING (item_id) LEFT JOIN stk USING (item_id);
+
+CREATE TABLE gold.dim_depot AS
+SELECT depot,
+       CASE WHEN depot LIKE 'ALMOX%' THEN 'central store'
+            WHEN depot LIKE 'ESCRIT%' THEN 'office'
+            WHEN depot LIKE 'GER%' THEN 'regional store'
+            ELSE 'site' END AS depot_type
+FROM (SELECT depot FROM silver.requisition UNION SELECT depot FROM silver.stock)
+WHERE depot IS NOT NULL;
+
+CREATE TABLE gold.dim_supplier AS
+SELECT supplier, count(*) AS requisition_lines, min(purchase_date) AS first_purchase,
+       max(purchase_date) AS last_purchase, count(DISTINCT item_id) AS items
+FROM silver.requisition WHERE supplier IS NOT NULL GROUP BY supplier;
+
+CREATE TABLE gold.dim_date AS
+WITH bounds AS (
+    SELECT least(min(d), (SELECT as_of FROM as_of)) AS lo, greatest(max(d), (SELECT as_of FROM as_of)) AS hi
+    FROM (SELECT request_date AS d FROM silver.requisition UNION ALL SELECT purchase_date FROM silver.requisition
+          UNION ALL SELECT position_date FROM silver.stock UNION ALL SELECT "date" FROM silver.forecast)
+    WHERE d IS NOT NULL
+)
+SELECT d::DATE AS "date", year(d) AS "year", quarter(d) AS quarter, month(d) AS "month",
+       weekofyear(d) AS week, isodow(d) AS day_of_week, isodow(d) >= 6 AS is_weekend,
+       h.name IS NOT NULL AS is_holiday, h.name AS holiday_name
+FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d)
+LEFT JOIN holiday_calendar h ON h."date" = d::DATE;
+
+CREATE TABLE gold.fact_requisition AS
+SELECT requisition_key, item_id, depot, family, supplier, quantity, unit, request_date, purchase_date,
+       required_date, request_no, purchase_date - request_date AS lead_time_days,
+       coalesce(purchase_date < request_date, false) AS lead_time_negative,
+       is_service(unit, family) AS is_service, source_file, source_line
+FROM silver.requisition;
+
+CREATE TABLE gold.fact_stock AS
+SELECT position_date, depot, item_id, on_hand, on_order, unit,
+       position_date = (SELECT as_of FROM as_of) AS is_latest, source_file, source_line
+FROM silver.stock;
+
+-- Daily demand of stockable items: every day from the item's first request to the data's end.
+CREATE TABLE gold.demand_daily AS
+WITH daily AS (
+    SELECT item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
+    FROM gold.fact_requisition WHERE NOT is_service AND request_date IS NOT NULL GROUP BY ALL
+), span AS (
+    SELECT item_id, min("date") AS lo,
+           greatest((SELECT as_of FROM as_of), (SELECT max("date") FROM daily)) AS hi
+    FROM daily GROUP BY item_id
+), grid AS (
+    SELECT item_id, unnest(range(lo, hi + INTERVAL 1 DAY, INTERVAL 1 DAY))::DATE AS "date" FROM span
+)
+SELECT g.item_id, g."date", coalesce(d.quantity, 0) AS quantity, coalesce(d.lines, 0) AS lines,
+       avg(coalesce(d.quantity, 0)) OVER w7 AS rolling_avg_7d,
+       sum(coalesce(d.quantity, 0)) OVER w30 AS total_30d
+FROM grid g LEFT JOIN daily d USING (item_id, "date")
+WINDOW w7 AS (PARTITION BY g.item_id ORDER BY g."date" ROWS BETWEEN 6 PRECEDING AND CURRENT ROW),
+       w30 AS (PARTITION BY g.item_id ORDER BY g."date" ROWS BETWEEN 29 PRECEDING AND CURRENT ROW);
+
+CREATE TABLE gold.fact_forecast AS
+SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
+       f.generated_at, f.source, f.dataset_id,
+       CASE WHEN f."date" <= (SELECT max("date") FROM gold.demand_daily)
+            THEN coalesce(d.quantity, 0) END AS actual_demand,
+       f.source_file
+FROM silver.forecast f LEFT JOIN gold.demand_daily d USING (item_id, "date");
+
+-- Reorder status per stockable item, exactly as section 5 of the data contract says.
+CREATE TABLE gold.reorder_status AS
+WITH a AS (SELECT as_of FROM as_of),
+stock AS (
+    SELECT s.item_id, sum(s.on_hand) AS on_hand, sum(s.on_order) AS on_order
+    FROM silver.stock s, a WHERE s.position_date = a.as_of GROUP BY s.item_id
+),
+items AS (
+    SELECT s.*, i.description, i.family, i.unit
+    FROM stock s JOIN gold.dim_item i USING (item_id) WHERE NOT i.is_service
+),
+daily AS (
+    SELECT r.item_id, r.request_date, sum(r.quantity) AS q
+    FROM gold.fact_requisition r, a
+    WHERE NOT r.is_service AND r.request_date BETWEEN a.as_of - ($history_days - 1) AND a.as_of
+    GROUP BY ALL
+),
+stats AS (
+    -- Days without requests count as 0: mean and sample variance over all $history_days days.
+    SELECT item_id, sum(q) / $history_days AS d,
+           sqrt(greatest(0, (sum(q * q) - sum(q) * sum(q) / $history_days) / ($history_days - 1))) AS s
+    FROM daily GROUP BY item_id
+),
+lt_item AS (
+    SELECT item_id, median(lead_time_days) AS lt, count(*) AS n
+    FROM gold.fact_requisition WHERE lead_time_days >= 0 GROUP BY item_id
+),
+lt_family AS (
+    SELECT family, median(lead_time_days) AS lt
+    FROM gold.fact_requisition WHERE lead_time_days >= 0 AND family IS NOT NULL GROUP BY family
+),
+base AS (
+    SELECT i.*, coalesce(st.d, 0) AS d, coalesce(st.s, 0) AS s,
+           greatest(1, coalesce(li.lt, lf.lt, $default_lead_time_days))::DOUBLE AS lt,
+           CASE WHEN li.lt IS NOT NULL THEN 'item' WHEN lf.lt IS NOT NULL THEN 'family' ELSE 'default' END AS lt_source,
+           coalesce(li.n, 0) AS lt_evidence
+    FROM items i LEFT JOIN stats st USING (item_id) LEFT JOIN lt_item li USING (item_id)
+    LEFT JOIN lt_family lf ON lf.family = i.family
+),
+runs AS (
+    SELECT DISTINCT item_id, source_file, model_version, generated_at, ingested_at FROM silver.forecast
+),
+latest_run AS (
+    SELECT * FROM (
+        SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY generated_at DESC, ingested_at DESC) AS k FROM runs
+    ) WHERE k = 1
+),
+fc AS (
+    SELECT b.item_id, lr.model_version, count(DISTINCT f."date") AS days, sum(f.forecast) AS total
+    FROM base b, a
+    JOIN latest_run lr ON lr.item_id = b.item_id
+    JOIN silver.forecast f ON f.item_id = lr.item_id AND f.source_file = lr.source_file
+         AND f.generated_at = lr.generated_at AND f.model_version = lr.model_version
+         AND f."date" BETWEEN a.as_of + 1 AND a.as_of + ceil(b.lt)::INTEGER
+    GROUP BY b.item_id, lr.model_version, b.lt
+    HAVING count(DISTINCT f."date") = ceil(b.lt)
+),
+calc AS (
+    SELECT b.*, fc.model_version, fc.total AS fc_total,
+           $z * b.s * sqrt(b.lt) AS safety_stock,
+           coalesce(fc.total, b.d * b.lt) AS demand_over_lead_time
+    FROM base b LEFT JOIN fc USING (item_id)
+)
+SELECT c.item_id, c.description, c.family, c.unit, a.as_of, c.on_hand, c.on_order,
+       c.d AS avg_daily_demand, c.s AS demand_std, c.lt AS lead_time_days, c.lt_source AS lead_time_source,
+       c.lt_evidence AS lead_time_evidence_lines,
+       c.safety_stock, c.demand_over_lead_time + c.safety_stock AS reorder_point,
+       CASE WHEN c.d > 0 THEN c.on_hand / c.d END AS days_of_cover,
+       ceil(greatest(0, c.demand_over_lead_time + c.safety_stock + c.d * $review_days - c.on_hand - c.on_order))::BIGINT
+           AS suggested_order_qty,
+       CASE WHEN c.d > 0 AND c.on_hand = 0 THEN 'stockout'
+            WHEN c.d > 0 AND c.on_hand + c.on_order <= c.demand_over_lead_time + c.safety_stock THEN 'below_reorder'
+            ELSE 'ok' END AS status,
+       CASE WHEN c.fc_total IS NOT NULL THEN 'forecast' ELSE 'history' END AS basis,
+       c.model_version, c.demand_over_lead_time, $service_level::DOUBLE AS service_level, $z::DOUBLE AS z,
+       $history_days::INTEGER AS history_days, $review_days::INTEGER AS review_days,
+       p.status AS previous_status
+FROM calc c CROSS JOIN a LEFT JOIN previous_status p USING (item_id);
+
+ALTER TABLE gold.reorder_status ADD COLUMN newly_flagged BOOLEAN;
+UPDATE gold.reorder_status SET newly_flagged =
+    status <> 'ok' AND $has_previous AND coalesce(previous_status, 'ok') = 'ok';

@@ -1,0 +1,82 @@
+"""`status` and `verify`: what is serving, how it was built, and whether it holds up."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .build import LAST_BUILD
+from .checks import run_checks
+from .config import Config
+from .db import connect
+from .errors import WarehouseError
+from .publish import CURRENT, current_version
+
+
+def open_warehouse(cfg: Config, file: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    path = Path(file) if file else cfg.warehouse / CURRENT
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path} — run `nova-pipeline build` (or `nova-pipeline demo`)")
+    try:
+        return connect(path, read_only=True), path
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
+
+
+def _age(ts: datetime | None) -> str:
+    if ts is None:
+        return "never"
+    secs = (datetime.now(timezone.utc) - ts).total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if secs >= size:
+            return f"{secs / size:.0f} {unit} ago"
+    return f"{secs:.0f} s ago"
+
+
+def status_text(cfg: Config) -> str:
+    con, path = open_warehouse(cfg)
+    try:
+        version, built_at, as_of = con.execute("SELECT version, built_at, as_of FROM meta.build").fetchone()
+        lines = [f"warehouse   {path} -> v{version} (current v{current_version(cfg.warehouse)})",
+                 f"as of       {as_of}",
+                 f"built       {built_at:%Y-%m-%d %H:%M:%S %Z} ({_age(built_at)})"]
+        last = cfg.warehouse / LAST_BUILD
+        if last.exists():
+            info = json.loads(last.read_text())
+            extra = f", failed checks: {', '.join(info['failed_checks'])}" if info.get("failed_checks") else ""
+            lines.append(f"last build  {info['outcome']} at {info['at'][:19]} ({info['seconds']} s){extra}")
+        passed, total = con.execute("SELECT count(*) FILTER (WHERE passed), count(*) FROM meta.checks").fetchone()
+        lines.append(f"checks      {passed}/{total} passed")
+        for name, severity, detail in con.execute(
+                "SELECT name, severity, detail FROM meta.checks WHERE NOT passed ORDER BY severity, name").fetchall():
+            lines.append(f"  {severity:<5} {name}: {detail}")
+        counts = dict(con.execute("SELECT status, count(*) FROM gold.reorder_status GROUP BY status").fetchall())
+        lines.append(f"reorder     {counts.get('stockout', 0)} stockout, {counts.get('below_reorder', 0)} below reorder, "
+                     f"{counts.get('ok', 0)} ok")
+        lines += ["", "sources (latest loaded file per kind)"]
+        for kind, name, received, data_to, rows in con.execute("""
+                SELECT kind, arg_max(file_name, received_at), max(received_at), arg_max(data_to, received_at),
+                       arg_max(rows_loaded, received_at)
+                FROM meta.source_files WHERE status = 'loaded' GROUP BY kind ORDER BY kind""").fetchall():
+            lines.append(f"  {kind:<12} {name}  received {received:%Y-%m-%d %H:%M}  data through {data_to}  rows {rows}")
+        rejected = con.execute("SELECT path, reason FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at").fetchall()
+        lines += ["", f"rejected files ({len(rejected)})"] + [f"  {p}: {r}" for p, r in rejected]
+        n_rows = con.execute("SELECT count(*) FROM meta.rejected_rows").fetchone()[0]
+        lines.append(f"rejected rows {n_rows} (table meta.rejected_rows)")
+        return "\n".join(lines)
+    finally:
+        con.close()
+
+
+def verify(cfg: Config, file: str | None) -> tuple[bool, list[str]]:
+    con, path = open_warehouse(cfg, file)
+    try:
+        results = run_checks(con)
+    finally:
+        con.close()
+    lines = [f"{'ok  ' if ok else 'FAIL'} {sev:<5} {name}: {detail}" for name, sev, ok, detail in results]
+    failed = [r for r in results if r[1] == "error" and not r[2]]
+    lines.append(f"{path}: {'verified' if not failed else f'{len(failed)} blocking check(s) failed'}")
+    return not failed, lines
