@@ -49,7 +49,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "is_holiday": "national or Bahia state holiday", "holiday_name": "holiday name (holidays library)",
     }),
     "gold.fact_requisition": ("One row per distinct supplies line.", {
-        "requisition_key": "see silver.requisition", "item_id": "ERP item code", "depot": "depot or site",
+        "requisition_key": "see silver.requisition", "item_id": "ERP item code",
+        "description": "item description as written on the line (MATERIAL)", "depot": "depot or site",
         "family": "item family", "supplier": "supplier name", "quantity": "quantity (> 0)", "unit": "unit",
         "request_date": "demand date", "purchase_date": "purchase date", "required_date": "date needed on site",
         "request_no": "purchase request number",

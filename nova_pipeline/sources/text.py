@@ -26,6 +26,7 @@ def detect_encoding(path: Path) -> str:
         head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise DropRejected("encoded as UTF-16; export as Windows-1252 or UTF-8")
+    _refuse_control_bytes(path)
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
         if _decodes(path, encoding):
@@ -50,19 +51,25 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def transcode(path: Path, target: Path, encoding: str) -> None:
-    """Write the file as UTF-8 (no BOM) to target; refuse control bytes (garbage, binary)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
-        offset = 0
-        while chunk := src.read(CHUNK):
+def _refuse_control_bytes(path: Path) -> None:
+    """Garbage and binary files show control bytes no text export has."""
+    offset = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
             bad = _first_control(chunk)
             if bad >= 0:
                 raise DropRejected(
                     f"control byte 0x{chunk[bad]:02X} at byte {offset + bad}: garbage or a binary file, not an ERP export"
                 )
-            dst.write(decoder.decode(chunk))
             offset += len(chunk)
+
+
+def transcode(path: Path, target: Path, encoding: str) -> None:
+    """Write the file (checked by detect_encoding) as UTF-8 without BOM to target."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(CHUNK):
+            dst.write(decoder.decode(chunk))
         dst.write(decoder.decode(b"", final=True))
 
 

@@ -58,7 +58,7 @@ FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d
 LEFT JOIN holiday_calendar h ON h."date" = d::DATE;
 
 CREATE TABLE gold.fact_requisition AS
-SELECT requisition_key, item_id, depot, family, supplier, quantity, unit, request_date, purchase_date,
+SELECT requisition_key, item_id, description, depot, family, supplier, quantity, unit, request_date, purchase_date,
        required_date, request_no, purchase_date - request_date AS lead_time_days,
        coalesce(purchase_date < request_date, false) AS lead_time_negative,
        is_service(unit, family) AS is_service, source_file, source_line

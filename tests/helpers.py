@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import duckdb
+
+from nova_pipeline.build import build
+from nova_pipeline.config import Config
+
+
+@contextmanager
+def warehouse(cfg: Config, file=None):
+    """Open the published current version read-only (closed again on exit: DuckDB caches per path)."""
+    con = duckdb.connect(str(file or cfg.warehouse / "current.duckdb"), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def one(con, sql, params=None):
+    return con.execute(sql, params).fetchone()[0]
+
+
+def build_and_open(cfg: Config):
+    result = build(cfg)
+    return result
