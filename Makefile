@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/nova-pipeline demo $(DEMO_DIR)
-	$(BIN)/nova-tui --config $(DEMO_DIR)/config.toml
+	$(BIN)/nova-pipeline --config $(DEMO_DIR)/config.toml status
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -12,7 +12,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "request_no": "purchase request number (SOLICITAÇÃO)", "request_date": "demand date (DATA SOLICITADO)",
         "purchase_date": "purchase date (DATA DE COMPRA)", "source_file": "export the line was first seen in",
         "source_line": "line number in that export", "sha256": "sha256 of that export",
-        "ingested_at": "when that export was landed", "content_hash": "md5 of the line's typed fields",
+        "ingested_at": "when that export was landed",
+        "content_hash": "md5 of the line's trimmed fields, computed when the export was landed",
         "occurrence": "occurrence number among identical lines of one export",
     }),
     "silver.stock": ("Stock position rows, one per snapshot date, depot and item.", {

@@ -112,6 +112,7 @@ def empty_bronze_sql(kind: str) -> str:
     else:
         spec = next(k for k in CSV_KINDS if k.kind == kind)
         cols = ", ".join(f'NULL::VARCHAR AS "{c.name}"' for c in spec.columns)
+        cols += ", NULL::VARCHAR AS content_hash, NULL::BIGINT AS occurrence"
     return f"SELECT NULL::BIGINT AS line_number, {cols}, {meta} WHERE false"
 
 

@@ -16,9 +16,10 @@ from . import Column, CsvKind
 from .text import detect_encoding, read_header, transcode
 
 LINE_DELIM = chr(31)  # never present: transcode() refuses control bytes
-# A field after its ';' (the line gets a leading ';' so every match consumes at least one
-# character): quoted ("" escapes a quote) or unquoted up to the next ';'.
-FIELD_RE = r';("(?:[^"]|"")*"|[^;"]*)'
+# A field with its leading ';' (the line gets one too, so every match consumes at least one
+# character): quoted ("" escapes a quote) or unquoted up to the next ';'. No capture group:
+# RE2 is over twice as fast without one.
+FIELD_RE = r';(?:"[^"]*(?:""[^"]*)*"|[^;"]*)'
 
 
 def _norm_header(name: str) -> str:
@@ -43,32 +44,39 @@ def map_header(kind: CsvKind, header: str) -> dict[str, int]:
     return positions
 
 
+def _parsed_sql(col: Column) -> str:
+    """Each typed value parsed once (the same macros silver uses), as _p_<name>."""
+    fn = "br_number" if col.type == "number" else "br_date"
+    return f'{fn}("{col.name}") AS "_p_{col.name}"'
+
+
 def _reason_sql(col: Column) -> list[str]:
     """SQL CASE arms giving the reason a value is unusable, or nothing."""
     v = f'"{col.name}"'
+    p = f'"_p_{col.name}"'
     label = col.header
     arms = []
     if col.required:
         arms.append(f"WHEN clean_text({v}) IS NULL THEN '{label} is empty'")
     if col.type == "number":
         arms.append(
-            f"WHEN clean_text({v}) IS NOT NULL AND br_number({v}) IS NULL "
+            f"WHEN {p} IS NULL AND clean_text({v}) IS NOT NULL "
             f"THEN '{label} ''' || {v} || ''' is not a number'"
         )
         if col.minimum is not None:
             op = "<=" if col.exclusive else "<"
             word = "greater than" if col.exclusive else "at least"
             arms.append(
-                f"WHEN br_number({v}) {op} {col.minimum} OR isinf(br_number({v})) OR isnan(br_number({v})) "
+                f"WHEN {p} {op} {col.minimum} OR isinf({p}) OR isnan({p}) "
                 f"THEN '{label} must be {word} {col.minimum:g}, got ' || {v}"
             )
     if col.type == "date":
         arms.append(
-            f"WHEN clean_text({v}) IS NOT NULL AND br_date({v}) IS NULL "
+            f"WHEN {p} IS NULL AND clean_text({v}) IS NOT NULL "
             f"THEN '{label} ''' || {v} || ''' is not a date (dd/mm/yyyy)'"
         )
         arms.append(
-            f"WHEN br_date({v}) IS NOT NULL AND NOT plausible_date(br_date({v})) "
+            f"WHEN NOT plausible_date({p}) "
             f"THEN '{label} ' || {v} || ' is out of range (2000-2099)'"
         )
     return arms
@@ -95,46 +103,52 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             """,
             [str(utf8)],
         )
-        # Quoted lines go through the regex; the rest (most) through a plain split.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _split AS
-            SELECT line_number, raw, parts,
-                   list_transform(parts, lambda p: CASE WHEN starts_with(p, '"')
-                       THEN replace(p[2:-2], '""', '"') ELSE p END) AS f
-            FROM (
-                SELECT line_number, raw,
-                       CASE WHEN strpos(raw, '"') = 0 THEN string_split(raw, ';')
-                            ELSE regexp_extract_all(';' || raw, '{FIELD_RE}', 1) END AS parts
-                FROM _lines
-                WHERE line_number > 1 AND raw IS NOT NULL AND trim(raw) <> ''
-            )
-            """
-        )
+        # Quoted lines (few) go through the regex and unquoting; the rest through a plain split.
         select_cols = ", ".join(f'f[{positions[c.name]}] AS "{c.name}"' for c in kind.columns)
+        parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
         arms = " ".join(a for c in kind.columns for a in _reason_sql(c))
+        names = ", ".join(f'"{c.name}"' for c in kind.columns)
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _typed AS
-            SELECT line_number, raw, {select_cols},
+            WITH split AS (
+                SELECT line_number, raw, quoted,
+                       CASE WHEN quoted THEN regexp_extract_all(';' || raw, '{FIELD_RE}')
+                            ELSE string_split(raw, ';') END AS parts
+                FROM (SELECT *, strpos(raw, '"') > 0 AS quoted FROM _lines)
+                WHERE line_number > 1 AND raw IS NOT NULL AND trim(raw) <> ''
+            ), fields AS (
+                SELECT line_number, raw, parts, quoted,
+                       CASE WHEN quoted THEN list_transform(parts, lambda p: CASE WHEN p[2:2] = '"'
+                            THEN replace(p[3:-2], '""', '"') ELSE p[2:] END) ELSE parts END AS f
+                FROM split
+            ), cols AS (
+                SELECT line_number, raw, parts, quoted, {select_cols} FROM fields
+            )
+            SELECT line_number, raw, {names},
+                md5(concat_ws(chr(31), {", ".join(f'coalesce(trim("{c.name}"), chr(30))' for c in kind.columns)})) AS content_hash,
                 CASE
-                    WHEN array_to_string(parts, ';') <> raw THEN 'malformed quoting (a quote is not closed or stray)'
+                    WHEN quoted AND array_to_string(parts, '') <> ';' || raw THEN 'malformed quoting (a quote is not closed or stray)'
                     WHEN len(parts) <> {n_fields} THEN 'expected {n_fields} fields, found ' || len(parts)
                     {arms}
                 END AS reason
-            FROM _split
+            FROM (SELECT *, {parsed} FROM cols)
             """
         )
-        names = ", ".join(f'"{c.name}"' for c in kind.columns)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {ok} AS SELECT line_number, {names} FROM _typed WHERE reason IS NULL")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {ok} AS
+            SELECT line_number, {names}, content_hash,
+                   row_number() OVER (PARTITION BY content_hash ORDER BY line_number) AS occurrence
+            FROM _typed WHERE reason IS NULL"""
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {rejected} AS "
             f"SELECT line_number, reason, raw AS raw_line FROM _typed WHERE reason IS NOT NULL"
         )
-        total = con.execute("SELECT count(*) FROM _split").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM _typed").fetchone()[0]
         if total == 0:
             raise DropRejected("header only: the export has no data rows")
         return ok, rejected
     finally:
         utf8.unlink(missing_ok=True)
-        con.execute("DROP TABLE IF EXISTS _lines; DROP TABLE IF EXISTS _split; DROP TABLE IF EXISTS _typed")
+        con.execute("DROP TABLE IF EXISTS _lines; DROP TABLE IF EXISTS _typed")

@@ -3,31 +3,17 @@ CREATE SCHEMA IF NOT EXISTS silver;
 
 -- A line present in two exports is one line; identical lines inside one export stay separate:
 -- the key is the line's content plus its occurrence number among identical lines of its file.
+-- content_hash and occurrence are computed once per file at ingestion (see sources/erp_csv.py).
 CREATE TABLE silver.requisition AS
-WITH typed AS (
-    SELECT clean_text(depot) AS depot, trim(item_id) AS item_id, clean_text(description) AS description,
-           clean_text(family) AS family, clean_text(supplier) AS supplier, br_number(quantity) AS quantity,
-           norm_unit(unit) AS unit, br_date(required_date) AS required_date,
-           clean_text(request_no) AS request_no, br_date(request_date) AS request_date,
-           br_date(purchase_date) AS purchase_date,
-           file_name AS source_file, line_number AS source_line, sha256, ingested_at
-    FROM bronze_suprimentos
-), keyed AS (
-    SELECT *, md5(list_value(depot, item_id, description, family, supplier, quantity::VARCHAR, unit,
-                             required_date::VARCHAR, request_no, request_date::VARCHAR,
-                             purchase_date::VARCHAR)::VARCHAR) AS content_hash
-    FROM typed
-), numbered AS (
-    SELECT *, row_number() OVER (PARTITION BY sha256, content_hash ORDER BY source_line) AS occurrence
-    FROM keyed
-)
-SELECT content_hash || '-' || occurrence AS requisition_key, * EXCLUDE (first_seen)
-FROM (
-    SELECT *, row_number() OVER (PARTITION BY content_hash, occurrence
-                                 ORDER BY ingested_at, source_file, source_line) AS first_seen
-    FROM numbered
-)
-WHERE first_seen = 1;
+SELECT content_hash || '-' || occurrence AS requisition_key,
+       clean_text(depot) AS depot, trim(item_id) AS item_id, clean_text(description) AS description,
+       clean_text(family) AS family, clean_text(supplier) AS supplier, br_number(quantity) AS quantity,
+       norm_unit(unit) AS unit, br_date(required_date) AS required_date,
+       clean_text(request_no) AS request_no, br_date(request_date) AS request_date,
+       br_date(purchase_date) AS purchase_date,
+       file_name AS source_file, line_number AS source_line, sha256, ingested_at, content_hash, occurrence
+FROM bronze_suprimentos
+QUALIFY row_number() OVER (PARTITION BY content_hash, occurrence ORDER BY ingested_at, file_name, line_number) = 1;
 
 -- One row per snapshot date, depot and item; a snapshot delivered twice keeps its newest delivery.
 CREATE TABLE silver.stock AS
