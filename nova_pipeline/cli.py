@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from .errors import NovaError
@@ -64,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nova-pipeline: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # unexpected: one line for the operator, the traceback on request
+        if os.environ.get("NOVA_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"nova-pipeline: unexpected error: {first} (set NOVA_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 1
 
 
 def _dispatch(args) -> int:

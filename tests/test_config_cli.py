@@ -115,3 +115,12 @@ def test_docs_describe_every_table():
     doc = (REPO / "docs" / "warehouse.md").read_text()
     for table in TABLES:
         assert f"`{table}`" in doc
+
+
+def test_unexpected_errors_are_one_line_not_a_traceback(tmp_path):
+    (tmp_path / "config.toml").write_text("")
+    (tmp_path / "warehouse").mkdir()
+    (tmp_path / "warehouse" / "junk.duckdb").write_bytes(b"not a database at all" * 100)
+    result = run_cli("--config", str(tmp_path / "config.toml"), "verify", str(tmp_path / "warehouse" / "junk.duckdb"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("nova-pipeline: ") and len(result.stderr.strip().splitlines()) == 1
