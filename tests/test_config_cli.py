@@ -124,3 +124,12 @@ def test_unexpected_errors_are_one_line_not_a_traceback(tmp_path):
     result = run_cli("--config", str(tmp_path / "config.toml"), "verify", str(tmp_path / "warehouse" / "junk.duckdb"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("nova-pipeline: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_build_off_a_terminal_logs_progress_as_key_value_lines(tmp_path):
+    result = run_cli("demo", str(tmp_path / "site"))
+    lines = result.stderr.splitlines()
+    assert any("level=info event=progress stage=land done=3 total=3" in line for line in lines)
+    assert any("event=published version=1" in line for line in lines)
+    assert all(" level=" in line for line in lines)  # nothing but log lines, no bar, no traceback
+    assert "\x1b[" not in result.stderr
