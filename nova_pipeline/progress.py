@@ -33,4 +33,22 @@ def reporter(stream=None):
                 tasks[stage] = bar.add_task(LABELS.get(stage, stage), total=max(total, 1))
             bar.update(tasks[stage], completed=done if total else 1, total=max(total, 1))
 
-        yield rich_update
+        # Log lines go through the bar's console, above the bar, instead of tearing through it.
+        nova = logging.getLogger("nova")
+        saved = nova.handlers[:]
+        nova.handlers[:] = [_ConsoleHandler(bar.console, saved[0].formatter if saved else None)]
+        try:
+            yield rich_update
+        finally:
+            nova.handlers[:] = saved
+
+
+class _ConsoleHandler(logging.Handler):
+    def __init__(self, console, formatter):
+        super().__init__()
+        self.console = console
+        if formatter:
+            self.setFormatter(formatter)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)

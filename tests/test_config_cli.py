@@ -133,3 +133,34 @@ def test_build_off_a_terminal_logs_progress_as_key_value_lines(tmp_path):
     assert any("event=published version=1" in line for line in lines)
     assert all(" level=" in line for line in lines)  # nothing but log lines, no bar, no traceback
     assert "\x1b[" not in result.stderr
+
+
+def test_build_on_a_terminal_shows_a_progress_bar_with_logs_above_it(tmp_path):
+    import os
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "nova_pipeline", "demo", str(tmp_path / "site")],
+                            stdout=subprocess.PIPE, stderr=slave, text=True, env={**os.environ, "COLUMNS": "120"})
+    os.close(slave)
+    chunks = []
+
+    def drain():  # read while the build runs, so a full pty buffer never blocks it
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    import threading
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out, _ = proc.communicate(timeout=120)
+    reader.join(timeout=10)
+    os.close(master)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0 and "published v1" in out
+    assert "rebuilding silver and gold" in screen and "100%" in screen
+    assert "event=published version=1" in screen
