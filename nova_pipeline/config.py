@@ -128,9 +128,9 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
     r = v["reorder"]
     if not 0.5 <= r["service_level"] < 1:
         raise ConfigError(f"{file}: [reorder] service_level must be at least 0.5 and below 1, got {r['service_level']}")
-    for key in ("history_days", "default_lead_time_days"):
-        if r[key] < 2 if key == "history_days" else r[key] < 1:
-            raise ConfigError(f"{file}: [reorder] {key} is too small: {r[key]}")
+    for key, smallest in (("history_days", 2), ("default_lead_time_days", 1)):
+        if r[key] < smallest:
+            raise ConfigError(f"{file}: [reorder] {key} must be at least {smallest}, got {r[key]}")
     if r["review_days"] < 0:
         raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
     if v["publish"]["retention"] < 1:

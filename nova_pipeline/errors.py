@@ -14,6 +14,11 @@ class ConfigError(NovaError):
 class DropRejected(NovaError):
     """A drop cannot be read at all; it is quarantined with this reason."""
 
+    def __init__(self, reason: str, rows_rejected: int = 0):
+        super().__init__(reason)
+        self.reason = reason
+        self.rows_rejected = rows_rejected  # rows read and refused before the file was given up
+
 
 class ChecksFailed(NovaError):
     """A blocking (error) check failed: nothing was published, the previous version keeps serving."""

@@ -85,15 +85,14 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop) -> dict:
         lake.write_rejects(con, rejected, drop)
         if n_ok == 0:
             first = con.execute(f"SELECT reason FROM {rejected} ORDER BY line_number LIMIT 1").fetchone()[0]
-            raise DropRejected(f"no row could be read ({n_rej} rejected; first: {first})", n_rej)
+            raise DropRejected(f"no row could be read ({n_rej} rejected; first: {first})", rows_rejected=n_rej)
         bronze = lake.write_bronze(con, ok, drop, now)
         fields = dict(status="loaded", rows_read=n_ok + n_rej, rows_loaded=n_ok, rows_rejected=n_rej,
                       reason=f"{n_rej} row(s) rejected" if n_rej else None, received_at=now,
                       data_from=d_from, data_to=d_to, bronze_path=str(bronze))
         log.info("event=drop_loaded file=%s kind=%s rows=%d rejected=%d", drop.rel, drop.kind, n_ok, n_rej)
     except DropRejected as exc:
-        reason = str(exc.args[0])
-        n_rej = exc.args[1] if len(exc.args) > 1 else 0
+        reason, n_rej = exc.reason, exc.rows_rejected
         where = lake.quarantine_file(drop, reason, now)
         fields = dict(status="rejected", rows_read=n_rej, rows_rejected=n_rej, reason=reason, received_at=now)
         log.warning("event=drop_rejected file=%s kind=%s reason=%r quarantine=%s", drop.rel, drop.kind, reason, where)

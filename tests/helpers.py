@@ -4,7 +4,6 @@ from contextlib import contextmanager
 
 import duckdb
 
-from nova_pipeline.build import build
 from nova_pipeline.config import Config
 
 
@@ -20,8 +19,3 @@ def warehouse(cfg: Config, file=None):
 
 def one(con, sql, params=None):
     return con.execute(sql, params).fetchone()[0]
-
-
-def build_and_open(cfg: Config):
-    result = build(cfg)
-    return result

@@ -91,8 +91,9 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     utf8 = staging / (path.name + ".utf8")
     try:
         transcode(path, utf8, encoding)
-        positions = map_header(kind, read_header(utf8))
-        n_fields = len(read_header(utf8).split(";"))
+        header = read_header(utf8)
+        positions = map_header(kind, header)
+        n_fields = len(header.split(";"))
         ok, rejected = f"{kind.kind}_ok", f"{kind.kind}_rejected"
         con.execute(
             f"""
