@@ -63,9 +63,7 @@ def build(cfg: Config, progress: Progress = _noop) -> BuildResult:
             new = land_new_drops(con, cfg, lake, progress)
             previous = publish.current_version(cfg.warehouse)
             prev_keys = attach_previous(con, cfg.warehouse, previous)
-            ledger_keys = {r[0] for r in con.execute(f"SELECT drop_key FROM read_parquet('{lake.ledger_glob()}')").fetchall()} \
-                if lake.has_ledger() else set()
-            pending = ledger_keys - prev_keys
+            pending = lake.known(con)[0] - prev_keys
             if not pending:
                 con.close()
                 _discard(temp)
