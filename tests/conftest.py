@@ -69,3 +69,58 @@ def copy_demo_file():
 
 
 __all__ = ["ESTOQUE", "FORECAST", "SUPRIMENTOS"]
+
+
+# ---- the dashboard's test warehouse -------------------------------------------------------------
+FROZEN_NOW = "2025-10-25 11:00:00+00"  # the clock the dashboard is given in tests
+
+
+def freeze_version(path: Path, built_at: str) -> None:
+    """Pin the columns that hold wall-clock times, so screenshots do not change from run to run."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"UPDATE meta.build SET built_at = TIMESTAMPTZ '{built_at}'")
+        con.execute("""UPDATE meta.build_history SET built_at = TIMESTAMPTZ '2025-10-23 09:30:00+00'
+                       + INTERVAL (version) DAY""")
+        con.execute("""UPDATE meta.source_files SET received_at = TIMESTAMPTZ '2025-10-24 08:00:00+00'
+                       + INTERVAL (CASE WHEN status = 'rejected' OR data_to = DATE '2025-10-25' THEN 20 ELSE 0 END) HOUR
+                       + INTERVAL (CASE kind WHEN 'suprimentos' THEN 1 WHEN 'estoque' THEN 2 ELSE 3 END) MINUTE""")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def add_second_day(root: Path) -> None:
+    """Drops for a second version: a next-day stock snapshot where item 010090 has run out (a NEW
+    stockout) and an export that is garbage bytes (a rejected file)."""
+    lines = demo_file(ESTOQUE).read_bytes().decode("cp1252").replace("24/10/2025", "25/10/2025").splitlines()
+    out = []
+    for line in lines:
+        fields = line.split(";")
+        if len(fields) > 4 and fields[1] == "010090":
+            fields[4] = "0"
+        out.append(";".join(fields))
+    write_export(root / "landing" / "estoque_2025-10-25.csv", out[1:], header=out[0])
+    (root / "landing" / "suprimentos_corrompido.csv").write_bytes(bytes(range(256)) * 4)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def tui_site(tmp_path_factory, built_demo):
+    """Two real versions built by the pipeline (v1 = bundled data, v2 = + next day + a rejected
+    file), with their wall-clock columns pinned. Tests must only read it."""
+    root = tmp_path_factory.mktemp("tui") / "site"
+    shutil.copytree(built_demo.source.parent, root, symlinks=True)
+    add_second_day(root)
+    result = run_cli("--config", str(root / "config.toml"), "build")
+    assert result.returncode == 0, result.stderr
+    freeze_version(root / "warehouse" / "nova_v000001.duckdb", "2025-10-24 09:30:00+00")
+    freeze_version(root / "warehouse" / "nova_v000002.duckdb", "2025-10-25 09:30:00+00")
+    return root

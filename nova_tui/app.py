@@ -1,0 +1,155 @@
+"""The dashboard application: bindings, loading and watching versions, switching screens.
+
+Screens are rooms (`screens/`); this file only decides which version is shown and which room is
+open. Every database read runs in a thread worker; the worker hands back plain rows.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import WorkerState
+
+from .config import TuiConfig
+from .screens.forecast import ForecastScreen
+from .screens.freshness import FreshnessScreen
+from .screens.help import HelpScreen
+from .screens.overview import OverviewScreen
+from .screens.problem import ProblemScreen
+from .screens.reorder import ReorderScreen
+from .warehouse import Snapshot, Target, WarehouseProblem, load
+
+SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness"}
+
+
+class NovaApp(App):
+    TITLE = "Nova Corrente"
+    MODES = {"overview": OverviewScreen, "reorder": ReorderScreen, "forecast": ForecastScreen,
+             "freshness": FreshnessScreen, "problem": ProblemScreen}
+    BINDINGS = [
+        Binding("1", "show('overview')", "Overview"),
+        Binding("2", "show('reorder')", "Reorder"),
+        Binding("3", "show('forecast')", "Forecast"),
+        Binding("4", "show('freshness')", "Freshness"),
+        Binding("e", "export", "Export CSV"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, config: TuiConfig, target: Target, start: str = "overview"):
+        super().__init__()
+        self.config = config
+        self.target = target
+        self.start = start
+        self.snapshot: Snapshot | None = None
+        self.problem: WarehouseProblem | None = None
+        self.db = None  # the open read-only connection of the version shown
+        self.snapshot_changed: Signal[Snapshot] = Signal(self, "snapshot_changed")
+        self._fingerprint = None
+
+    # -- loading -------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.switch_mode("problem")  # shows "opening…" until the first load answers
+        self.load_version(announce=False)
+        if self.target.follows_current and self.config.watch_seconds > 0:
+            self.set_interval(self.config.watch_seconds, self.check_for_new_version)
+
+    def on_unmount(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def check_for_new_version(self) -> None:
+        # Two syscalls a second: cheap enough for the event loop, and no busy redraw when idle.
+        if self.target.fingerprint() != self._fingerprint:
+            self.load_version(announce=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load_version(self, announce: bool) -> None:
+        fingerprint = self.target.fingerprint()
+        try:
+            con, snapshot = load(self.target)
+        except WarehouseProblem as problem:
+            self.call_from_thread(self._show_problem, problem, fingerprint)
+            return
+        self.call_from_thread(self._show_snapshot, con, snapshot, fingerprint, announce)
+
+    def _show_snapshot(self, con, snapshot: Snapshot, fingerprint, announce: bool) -> None:
+        old, self.db = self.db, con
+        if old is not None:
+            old.close()
+        previous = self.snapshot
+        self.snapshot, self.problem, self._fingerprint = snapshot, None, fingerprint
+        if self.current_mode == "problem":
+            self.switch_mode(self.start)
+        self.snapshot_changed.publish(snapshot)
+        if announce and (previous is None or previous.version != snapshot.version):
+            self.notify(f"now showing v{snapshot.version}", title="New version")
+        elif announce:
+            self.notify(f"v{snapshot.version} reloaded")
+
+    def _show_problem(self, problem: WarehouseProblem, fingerprint) -> None:
+        self._fingerprint = fingerprint
+        self.problem = problem
+        if self.snapshot is None:
+            self.switch_mode("problem")
+            self.screen.show_problem(problem)
+        else:  # the version already on screen stays; say why the new one is not shown
+            self.notify(f"{problem.title}: {problem.detail}. Still showing v{self.snapshot.version}.",
+                        severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event) -> None:
+        if event.state == WorkerState.ERROR:  # an unexpected failure: one line, never a traceback
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
+                        title="Could not read the warehouse", severity="error", timeout=10)
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_show(self, mode: str) -> None:
+        if self.snapshot is None:
+            self.bell()
+            return
+        self.start = mode
+        self.switch_mode(mode)
+
+    def action_refresh(self) -> None:
+        self.load_version(announce=True)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_export(self) -> None:
+        from .export import write_csv
+
+        export = getattr(self.screen, "export_list", None)
+        if self.snapshot is None or export is None:
+            self.notify("nothing to export on this screen", severity="warning")
+            return
+        name, columns, rows = export()
+        try:
+            path = write_csv(self.config.exports, f"{name}_v{self.snapshot.version}", columns, rows,
+                             self.config.clock())
+        except OSError as exc:
+            self.notify(f"cannot write to {self.config.exports}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"{len(rows)} rows written to {path}", title="Exported")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for key, mode in SCREENS_BY_KEY.items():
+            yield SystemCommand(f"{mode.title()} screen", f"Show the {mode} screen (key {key})",
+                                lambda m=mode: self.action_show(m))
+        yield SystemCommand("Export CSV", "Write the list on screen to the exports folder (key e)", self.action_export)
+        yield SystemCommand("Refresh", "Reopen the warehouse now (key r)", self.action_refresh)
+        yield SystemCommand("Help", "Keys and what the numbers mean (key ?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def make_app(config: TuiConfig, target: Target | None = None, start: str = "overview") -> NovaApp:
+    return NovaApp(config, target or Target.choose(config), start)

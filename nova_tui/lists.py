@@ -1,0 +1,108 @@
+"""The lists the dashboard shows, exports and reports: one definition of each, used by all three.
+
+A list is a sequence of columns (header, how to read a cell from a row). Screens render the cells,
+`e` and `nova-tui report --format csv|json` write the raw values, `--format text` the cells.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from . import format as fmt
+from .queries import Row
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    cell: Callable[[Row], str]
+    numeric: bool = False
+
+
+# Essentials first, so at 80 columns the decision and its numbers are on screen; the rest scrolls.
+REORDER = (
+    Column("newly_flagged", "new", lambda r: "NEW" if r["newly_flagged"] else ""),
+    Column("status", "status", lambda r: fmt.STATUS_LABEL.get(r["status"], r["status"])),
+    Column("item_id", "item", lambda r: r["item_id"]),
+    Column("on_hand", "on hand", lambda r: fmt.qty(r["on_hand"]), True),
+    Column("on_order", "on order", lambda r: fmt.qty(r["on_order"]), True),
+    Column("reorder_point", "reorder", lambda r: fmt.qty(r["reorder_point"], 0), True),
+    Column("days_of_cover", "cover", lambda r: fmt.days(r["days_of_cover"]), True),
+    Column("suggested_order_qty", "order", lambda r: fmt.qty(r["suggested_order_qty"]), True),
+    Column("description", "description", lambda r: (r["description"] or "")[:40]),
+    Column("family", "family", lambda r: r["family"] or ""),
+    Column("safety_stock", "safety", lambda r: fmt.qty(r["safety_stock"], 0), True),
+    Column("lead_time_days", "lead d", lambda r: fmt.days(r["lead_time_days"]), True),
+    Column("basis", "basis", lambda r: r["basis"]),
+)
+
+
+def source_status(row: Row, limits: dict[str, int], now: datetime) -> str:
+    """ok, stale (older than its [freshness] limit), rejected (its newest file was refused) or missing."""
+    if row.get("file_name") is None:
+        return "rejected" if row.get("rejected") else "missing"
+    if row.get("newest_status") == "rejected":
+        return "rejected"
+    limit = limits.get(row["kind"])
+    hours = fmt.age_hours(row["received_at"], now)
+    return "stale" if limit is not None and hours is not None and hours > limit else "ok"
+
+
+def with_freshness(rows: list[Row], limits: dict[str, int], now: datetime) -> list[Row]:
+    return [{**r, "status": source_status(r, limits, now), "limit_hours": limits.get(r["kind"]),
+             "age": fmt.age(r["received_at"], now)} for r in rows]
+
+
+SOURCES = (
+    Column("kind", "source", lambda r: r["kind"]),
+    Column("status", "status", lambda r: r["status"].upper() if r["status"] != "ok" else "ok"),
+    Column("file_name", "last file", lambda r: r["file_name"] or "—"),
+    Column("received_at", "received", lambda r: fmt.local_time(r["received_at"])),
+    Column("age", "age", lambda r: r["age"]),
+    Column("limit_hours", "limit h", lambda r: str(r["limit_hours"] or "—"), True),
+    Column("data_through", "data through", lambda r: fmt.day(r["data_through"])),
+    Column("rows", "rows", lambda r: fmt.qty(r["rows"]), True),
+)
+
+REJECTED = (
+    Column("kind", "kind", lambda r: r["kind"]),
+    Column("path", "file", lambda r: r["path"]),
+    Column("received_at", "received", lambda r: fmt.local_time(r["received_at"])),
+    Column("reason", "reason", lambda r: r["reason"] or ""),
+)
+
+BUILDS = (
+    Column("version", "version", lambda r: f"v{r['version']}"),
+    Column("built_at", "built", lambda r: fmt.local_time(r["built_at"])),
+    Column("as_of", "as of", lambda r: fmt.day(r["as_of"])),
+    Column("new_inputs", "new drops", lambda r: str(r["new_inputs"]), True),
+    Column("checks_failed", "checks not passed", lambda r: r["checks_failed"] or "all passed"),
+)
+
+CHECKS = (
+    Column("passed", "result", lambda r: "pass" if r["passed"] else ("FAIL" if r["severity"] == "error" else "warn")),
+    Column("name", "check", lambda r: r["name"]),
+    Column("detail", "detail", lambda r: r["detail"] or ""),
+)
+
+
+def cells(columns: tuple[Column, ...], rows: list[Row]) -> list[list[str]]:
+    return [[c.cell(r) for c in columns] for r in rows]
+
+
+def raw(columns: tuple[Column, ...], rows: list[Row]) -> list[dict[str, Any]]:
+    """The values behind the cells, for CSV and JSON: numbers stay numbers, epochs become ISO times."""
+    out = []
+    for r in rows:
+        record = {}
+        for c in columns:
+            value = r.get(c.key)
+            if c.key in ("received_at", "built_at") and value is not None:
+                value = fmt.local_time(value)
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            record[c.key] = value
+        out.append(record)
+    return out

@@ -1,0 +1,214 @@
+"""Every SQL statement the dashboard runs. Read-only; set-based; results as plain rows.
+
+Timestamps come back as epoch seconds (`epoch(...)`) so the dashboard needs neither the ICU
+extension nor pytz to show them; `format.py` turns them into local times and ages.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+Row = dict[str, Any]
+
+# What the dashboard reads. A file without these is foreign or from an older pipeline.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "meta.build": ("version", "built_at", "as_of", "complete"),
+    "meta.build_history": ("version", "built_at", "new_inputs", "checks_failed", "outcome"),
+    "meta.checks": ("name", "severity", "passed", "detail"),
+    "meta.source_files": ("kind", "file_name", "path", "status", "reason", "received_at", "data_to", "rows_loaded"),
+    "gold.reorder_status": ("item_id", "description", "family", "on_hand", "on_order", "reorder_point",
+                            "safety_stock", "days_of_cover", "suggested_order_qty", "lead_time_days", "basis",
+                            "status", "previous_status", "newly_flagged"),
+    "gold.fact_forecast": ("item_id", "date", "forecast", "forecast_lower", "forecast_upper", "model_version",
+                           "generated_at", "source", "dataset_id", "actual_demand"),
+    "gold.demand_daily": ("item_id", "date", "quantity"),
+    "gold.fact_stock": ("depot", "item_id", "on_hand", "on_order", "is_latest"),
+    "gold.fact_requisition": ("item_id", "family", "request_date", "purchase_date", "lead_time_days",
+                              "lead_time_negative", "is_service"),
+}
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[Row]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables or columns the dashboard needs that this file lacks, as `schema.table.column`."""
+    have = {(s, t, c) for s, t, c in con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns").fetchall()}
+    tables = {(s, t) for s, t, _ in have}
+    missing = []
+    for qualified, columns in REQUIRED.items():
+        schema, table = qualified.split(".")
+        if (schema, table) not in tables:
+            missing.append(qualified)
+            continue
+        missing += [f"{qualified}.{c}" for c in columns if (schema, table, c) not in have]
+    return missing
+
+
+def build_info(con) -> Row:
+    return rows(con, """
+        SELECT version, epoch(built_at) AS built_at, as_of, code_version, previous_version,
+               rolled_back_from, complete
+        FROM meta.build""")[0]
+
+
+REORDER_COLUMNS = """
+    item_id, description, family, unit, on_hand, on_order, reorder_point, safety_stock, days_of_cover,
+    suggested_order_qty, lead_time_days, lead_time_source, basis, model_version, status, previous_status,
+    newly_flagged, avg_daily_demand, demand_std, demand_over_lead_time, service_level, z, review_days,
+    history_days, lead_time_evidence_lines, as_of"""
+
+# Stockouts first, then below reorder by days of cover (soonest out first), then the rest.
+REORDER_ORDER = """
+    CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END,
+    CASE WHEN status = 'ok' THEN NULL ELSE days_of_cover END ASC NULLS LAST, item_id"""
+
+
+def reorder(con) -> list[Row]:
+    return rows(con, f"SELECT {REORDER_COLUMNS} FROM gold.reorder_status ORDER BY {REORDER_ORDER}")
+
+
+def status_counts(con) -> dict[str, int]:
+    return dict(con.execute("SELECT status, count(*) FROM gold.reorder_status GROUP BY status").fetchall())
+
+
+def checks(con) -> list[Row]:
+    return rows(con, """
+        SELECT name, severity, passed, detail FROM meta.checks
+        ORDER BY passed, CASE severity WHEN 'error' THEN 0 ELSE 1 END, name""")
+
+
+def builds(con, limit: int = 10) -> list[Row]:
+    return rows(con, """
+        SELECT version, epoch(built_at) AS built_at, as_of, new_inputs, coalesce(checks_failed, '') AS checks_failed,
+               outcome
+        FROM meta.build_history ORDER BY version DESC LIMIT $1""", [limit])
+
+
+def sources(con) -> list[Row]:
+    """Per kind of source: its newest loaded file, plus whether its newest file of all was rejected."""
+    return rows(con, """
+        WITH seen AS (
+            SELECT kind, file_name, status, epoch(received_at) AS received_at, data_to, rows_loaded, reason
+            FROM meta.source_files WHERE status <> 'duplicate'),
+        latest_loaded AS (
+            SELECT kind, arg_max(file_name, received_at) AS file_name, max(received_at) AS received_at,
+                   arg_max(data_to, received_at) AS data_through, arg_max(rows_loaded, received_at) AS rows
+            FROM seen WHERE status = 'loaded' GROUP BY kind),
+        latest_any AS (
+            SELECT kind, arg_max(status, received_at) AS newest_status, count(*) FILTER (status = 'rejected') AS rejected
+            FROM seen GROUP BY kind)
+        SELECT a.kind, l.file_name, l.received_at, l.data_through, l.rows, a.newest_status, a.rejected
+        FROM latest_any a LEFT JOIN latest_loaded l USING (kind)
+        ORDER BY a.kind""")
+
+
+def rejected_files(con) -> list[Row]:
+    return rows(con, """
+        SELECT kind, file_name, path, epoch(received_at) AS received_at, reason
+        FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at DESC, path""")
+
+
+def forecast_models(con) -> list[Row]:
+    """Every model run, newest first, with its accuracy where actual demand overlaps the forecast.
+
+    WAPE = sum|f - a| / sum a and bias = (sum f - sum a) / sum a hold up on intermittent demand;
+    MAPE is computed over days with a > 0 only and shown with a warning.
+    """
+    return rows(con, """
+        SELECT model_version, epoch(max(generated_at)) AS generated_at, any_value(source) AS source,
+               any_value(dataset_id) AS dataset_id, count(DISTINCT item_id) AS items,
+               min(date) AS first_day, max(date) AS last_day,
+               count(actual_demand) AS actual_days,
+               sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
+               (sum(forecast) FILTER (actual_demand IS NOT NULL) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
+               avg(abs(forecast - actual_demand) / actual_demand) FILTER (actual_demand > 0) AS mape
+        FROM gold.fact_forecast GROUP BY model_version ORDER BY generated_at DESC, model_version""")
+
+
+def forecast_items(con) -> list[Row]:
+    """Items with a forecast, most urgent first (the reorder list's order), then families."""
+    return rows(con, f"""
+        WITH f AS (SELECT DISTINCT item_id FROM gold.fact_forecast)
+        SELECT r.item_id, r.description, r.family, r.status
+        FROM gold.reorder_status r JOIN f USING (item_id)
+        ORDER BY {REORDER_ORDER}""")
+
+
+def forecast_families(con) -> list[str]:
+    return [r[0] for r in con.execute("""
+        SELECT DISTINCT coalesce(i.family, '(no family)') FROM gold.fact_forecast f
+        JOIN gold.dim_item i USING (item_id) ORDER BY 1""").fetchall()]
+
+
+def forecast_series(con, *, item_id: str | None, family: str | None, model_version: str,
+                    history_days: int = 90) -> dict[str, list[Row]]:
+    """Daily demand history before the as-of date and one model's forecast, for an item or a family."""
+    scope = "item_id = $item" if item_id is not None else \
+        "item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family)"
+    params = {"item": item_id} if item_id is not None else {"family": family}
+    history = rows(con, f"""
+        SELECT date, sum(quantity) AS quantity FROM gold.demand_daily
+        WHERE {scope} AND date > (SELECT as_of FROM meta.build) - INTERVAL ($days) DAY
+              AND date <= (SELECT as_of FROM meta.build)
+        GROUP BY date ORDER BY date""", {**params, "days": history_days})
+    forecast = rows(con, f"""
+        SELECT date, sum(forecast) AS forecast, sum(forecast_lower) AS lower, sum(forecast_upper) AS upper,
+               sum(actual_demand) AS actual
+        FROM gold.fact_forecast WHERE {scope} AND model_version = $model
+        GROUP BY date ORDER BY date""", {**params, "model": model_version})
+    return {"history": history, "forecast": forecast}
+
+
+def series_accuracy(con, *, item_id: str | None, family: str | None, model_version: str) -> Row:
+    scope = "item_id = $item" if item_id is not None else \
+        "item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family)"
+    params = {"item": item_id} if item_id is not None else {"family": family}
+    return rows(con, f"""
+        SELECT count(actual_demand) AS actual_days,
+               sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
+               (sum(forecast) FILTER (actual_demand IS NOT NULL) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
+               avg(abs(forecast - actual_demand) / actual_demand) FILTER (actual_demand > 0) AS mape
+        FROM gold.fact_forecast WHERE {scope} AND model_version = $model""", {**params, "model": model_version})[0]
+
+
+def item_stock(con, item_id: str) -> list[Row]:
+    return rows(con, """
+        SELECT depot, on_hand, on_order, unit, position_date FROM gold.fact_stock
+        WHERE item_id = $1 AND is_latest ORDER BY on_hand DESC, depot""", [item_id])
+
+
+def item_demand(con, item_id: str) -> list[Row]:
+    """The item's daily demand over the reorder method's history window (zeros included)."""
+    return rows(con, """
+        SELECT date, quantity FROM gold.demand_daily
+        WHERE item_id = $1
+          AND date > (SELECT as_of - INTERVAL (history_days) DAY FROM gold.reorder_status WHERE item_id = $1)
+          AND date <= (SELECT as_of FROM gold.reorder_status WHERE item_id = $1)
+        ORDER BY date""", [item_id])
+
+
+def item_lead_times(con, item_id: str) -> Row:
+    """The evidence behind L: the item's own lead times and its family's."""
+    return rows(con, """
+        WITH item AS (SELECT family FROM gold.reorder_status WHERE item_id = $1),
+        own AS (
+            SELECT count(*) FILTER (lead_time_days >= 0) AS usable,
+                   count(*) FILTER (lead_time_negative) AS negative,
+                   count(*) FILTER (purchase_date IS NULL) AS not_bought,
+                   median(lead_time_days) FILTER (lead_time_days >= 0) AS median_days,
+                   min(lead_time_days) FILTER (lead_time_days >= 0) AS min_days,
+                   max(lead_time_days) FILTER (lead_time_days >= 0) AS max_days,
+                   max(purchase_date) AS last_purchase
+            FROM gold.fact_requisition WHERE item_id = $1),
+        fam AS (
+            SELECT count(*) AS usable, median(lead_time_days) AS median_days
+            FROM gold.fact_requisition
+            WHERE family = (SELECT family FROM item) AND lead_time_days >= 0)
+        SELECT own.*, fam.usable AS family_usable, fam.median_days AS family_median_days FROM own, fam""",
+                [item_id])[0]

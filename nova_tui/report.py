@@ -1,0 +1,41 @@
+"""`nova-tui report reorder|freshness`: the dashboard's lists without the UI, for cron and mail."""
+from __future__ import annotations
+
+import json
+
+from . import format as fmt
+from . import lists, queries
+from .config import TuiConfig
+from .export import csv_text
+from .warehouse import Target, connect
+
+REPORTS = ("reorder", "freshness")
+
+
+def text_table(columns: tuple[lists.Column, ...], rows: list[dict]) -> str:
+    table = [[c.header for c in columns]] + lists.cells(columns, rows)
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    return "\n".join("  ".join(v.rjust(w) if c.numeric else v.ljust(w) for v, w, c in zip(r, widths, columns)).rstrip()
+                     for r in table)
+
+
+def report(cfg: TuiConfig, target: Target, name: str, form: str) -> str:
+    con, real = connect(target)
+    try:
+        info = queries.build_info(con)
+        if name == "reorder":
+            sections = {"reorder": (lists.REORDER, queries.reorder(con))}
+        else:
+            sources = lists.with_freshness(queries.sources(con), cfg.freshness_hours, cfg.clock())
+            sections = {"sources": (lists.SOURCES, sources), "rejected": (lists.REJECTED, queries.rejected_files(con))}
+    finally:
+        con.close()
+    if form == "json":
+        return json.dumps({"version": info["version"], "as_of": info["as_of"].isoformat(), "warehouse": str(real),
+                           **{k: lists.raw(cols, rows) for k, (cols, rows) in sections.items()}},
+                          ensure_ascii=False, indent=1)
+    if form == "csv":
+        return "\n".join(csv_text(cols, rows) for cols, rows in sections.values())
+    head = f"Nova Corrente {name} · v{info['version']} · as of {fmt.day(info['as_of'])} · {real}"
+    return "\n\n".join([head] + [f"{k} ({len(rows)})\n{text_table(cols, rows)}" if rows else f"{k}: none"
+                                 for k, (cols, rows) in sections.items()])

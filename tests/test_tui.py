@@ -1,0 +1,217 @@
+"""The dashboard driven by Textual's pilot on real warehouse files: every key and every screen."""
+from __future__ import annotations
+
+import csv
+import io
+
+import duckdb
+import pytest
+
+from nova_tui.screens.forecast import ForecastScreen
+from nova_tui.screens.help import HelpScreen
+from nova_tui.screens.item import ItemScreen
+from nova_tui.widgets.table import ListTable
+from tui_helpers import app_for, screen_text, settle
+
+pytestmark = pytest.mark.anyio  # anyio (already there for httpx) runs the async pilot tests
+
+
+def warehouse_rows(site, sql):
+    # same settings as the dashboard: DuckDB refuses a second, differently configured, open in one process
+    con = duckdb.connect(str(site / "warehouse" / "nova_v000002.duckdb"), read_only=True, config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+async def test_number_keys_switch_screens(tui_site):
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "overview"
+        for key, mode in (("2", "reorder"), ("3", "forecast"), ("4", "freshness"), ("1", "overview")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.current_mode == mode
+
+
+async def test_overview_counts_match_the_warehouse(tui_site):
+    expected = dict(warehouse_rows(tui_site, "SELECT status, count(*) FROM gold.reorder_status GROUP BY status"))
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert f"{expected['stockout']}\nstockouts" in text
+        assert f"{expected['below_reorder']}\nbelow reorder" in text
+        assert "ensemble-2025.10.1" in text
+        assert "1 rejected file(s)" in text
+        assert "Nova Corrente · Overview · v2 · as of 2025-10-25 · built 1 h ago" in text
+
+
+async def test_reorder_order_filter_and_new_mark(tui_site):
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        table = app.screen.query_one(ListTable)
+        rows = table.rows_shown
+        assert len(rows) == warehouse_rows(tui_site, "SELECT count(*) FROM gold.reorder_status")[0][0]
+        rank = {"stockout": 0, "below_reorder": 1, "ok": 2}
+        assert [rank[r["status"]] for r in rows] == sorted(rank[r["status"]] for r in rows)
+        below = [r["days_of_cover"] for r in rows if r["status"] == "below_reorder"]
+        assert below == sorted(below)
+        new = [r["item_id"] for r in rows if r["newly_flagged"]]
+        assert new == ["010090"]  # ran out in the second day's snapshot
+        assert "NEW" in str(table.get_row_at(rows.index(next(r for r in rows if r["item_id"] == "010090")))[0])
+
+        await pilot.press("slash")
+        assert app.focused.id == "text"
+        await pilot.press(*"aco")  # no accent typed: still finds AÇO
+        await settle(pilot)
+        shown = table.rows_shown
+        assert shown and all("aço" in f"{r['description']} {r['family']}".lower() for r in shown)
+        assert len(shown) < len(rows)
+        await pilot.press("enter")
+        assert app.focused is table
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(table.rows_shown) == len(rows)
+
+
+async def test_family_filter(tui_site):
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        from textual.widgets import Select
+        app.screen.query_one("#family", Select).value = "ABRASIVOS"
+        await settle(pilot)
+        shown = app.screen.query_one(ListTable).rows_shown
+        assert shown and {r["family"] for r in shown} == {"ABRASIVOS"}
+
+
+async def test_enter_explains_an_item(tui_site):
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        first = app.screen.query_one(ListTable).rows_shown[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)
+        text = screen_text(app)
+        depots = warehouse_rows(tui_site, f"SELECT depot FROM gold.fact_stock WHERE is_latest AND item_id = '{first['item_id']}'")
+        assert {d for (d,) in depots} == {r["depot"] for r in app.screen.query_one(ListTable).rows_shown}
+        assert "safety stock = z · s · √L" in text and "reorder point" in text
+        assert "Lead-time evidence" in text
+        assert f"= {first['suggested_order_qty']:,}" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ItemScreen)
+
+
+async def test_forecast_defaults_to_the_most_urgent_item_with_a_forecast(tui_site):
+    expected = warehouse_rows(tui_site, """
+        SELECT item_id FROM gold.reorder_status WHERE item_id IN (SELECT item_id FROM gold.fact_forecast)
+        ORDER BY CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END,
+                 CASE WHEN status = 'ok' THEN NULL ELSE days_of_cover END NULLS LAST, item_id LIMIT 1""")[0][0]
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ForecastScreen)
+        item, family, model = screen.chosen()
+        assert (item, family, model) == (expected, None, "ensemble-2025.10.1")
+        assert len(screen.series["forecast"]) == 30 and len(screen.series["history"]) == 90
+        text = screen_text(app)
+        assert "source ensemble" in text and "dataset suprimentos-2025-10-24" in text
+
+        from textual.widgets import Select
+        screen.query_one("#scope", Select).value = "family:FERRO E AÇO"
+        await settle(pilot)
+        assert screen.chosen()[1] == "FERRO E AÇO"
+        total = warehouse_rows(tui_site, """SELECT sum(forecast) FROM gold.fact_forecast f JOIN gold.dim_item i
+                                            USING (item_id) WHERE i.family = 'FERRO E AÇO'""")[0][0]
+        assert sum(r["forecast"] for r in screen.series["forecast"]) == pytest.approx(total)
+
+
+async def test_export_writes_the_list_on_screen(tui_site, tmp_path):
+    app = app_for(tui_site, exports=tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"cabo", "enter", "e")
+        await settle(pilot)
+        files = list((tmp_path / "exports").glob("reorder_v2_*.csv"))
+        assert len(files) == 1
+        raw = files[0].read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+        records = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+        shown = app.screen.query_one(ListTable).rows_shown
+        assert [r["item_id"] for r in records] == [r["item_id"] for r in shown]
+        assert all("CABO" in r["description"] for r in records)
+        assert "," in records[0]["reorder_point"]  # decimal comma, a number to Excel in Brazil
+
+
+async def test_refresh_help_palette_and_quit(tui_site):
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "r")
+        await settle(pilot)
+        assert app.current_mode == "freshness" and app.snapshot.version == 2
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "export the list on screen" in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Reorder screen")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_mode == "reorder"
+        await pilot.press("q")
+        await settle(pilot)
+    assert app.return_code == 0
+
+
+async def test_freshness_shows_rejected_files_with_reason(tui_site):
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        sources = {r["kind"]: r["status"] for r in app.screen.query_one("#sources", ListTable).rows_shown}
+        # the newest supplies export was garbage; the stock snapshot is 7 h old (limit 48 h)
+        assert sources == {"suprimentos": "rejected", "estoque": "ok", "forecast": "ok"}
+        text = screen_text(app)
+        assert "landing/suprimentos_corrompido.csv: control byte 0x00" in text
+        assert [r["version"] for r in app.screen.query_one("#builds", ListTable).rows_shown] == [2, 1]
+
+
+async def test_staleness_follows_the_configured_hours(tui_site):
+    from dataclasses import replace
+
+    app = app_for(tui_site)
+    app.config = replace(app.config, freshness_hours={"suprimentos": 48, "estoque": 6, "forecast": 192})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        sources = {r["kind"]: r["status"] for r in app.screen.query_one("#sources", ListTable).rows_shown}
+        assert sources["estoque"] == "stale"
+
+
+async def test_an_older_version_can_be_opened(tui_site):
+    app = app_for(tui_site, version=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.snapshot.version == 1
+        assert "v1 · as of 2025-10-24" in screen_text(app)

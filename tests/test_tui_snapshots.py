@@ -1,0 +1,40 @@
+"""Screenshots of every screen at 80×24 and 120×40, on v2 of the test warehouse, clock pinned."""
+from __future__ import annotations
+
+import pytest
+
+from tui_helpers import app_for, settle
+
+SIZES = [(80, 24), (120, 40)]
+SCREENS = {"overview": ["1"], "reorder": ["2"], "forecast": ["3"], "freshness": ["4"],
+           "item": ["2", "enter"], "help": ["?"]}
+
+
+async def wait(pilot) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, tui_site, screen, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        for key in SCREENS[screen]:
+            await pilot.press(key)
+            await settle(pilot)
+
+    assert snap_compare(app_for(tui_site), terminal_size=size, run_before=run_before)
+
+
+def test_reorder_without_colour(snap_compare, tui_site, monkeypatch):
+    """NO_COLOR: statuses still read as words (STOCKOUT, below, NEW), not colours."""
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+
+    app = app_for(tui_site)
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
