@@ -93,17 +93,23 @@ def freeze_version(path: Path, built_at: str) -> None:
         con.close()
 
 
-def add_second_day(root: Path) -> None:
-    """Drops for a second version: a next-day stock snapshot where item 010090 has run out (a NEW
-    stockout) and an export that is garbage bytes (a rejected file)."""
-    lines = demo_file(ESTOQUE).read_bytes().decode("cp1252").replace("24/10/2025", "25/10/2025").splitlines()
+def stock_snapshot(root: Path, day: str, item: str, on_hand: str) -> Path:
+    """The bundled stock snapshot re-dated to `day` (dd/mm/yyyy) with one item's on hand changed."""
+    lines = demo_file(ESTOQUE).read_bytes().decode("cp1252").replace("24/10/2025", day).splitlines()
     out = []
     for line in lines:
         fields = line.split(";")
-        if len(fields) > 4 and fields[1] == "010090":
-            fields[4] = "0"
+        if len(fields) > 4 and fields[1] == item:
+            fields[4] = on_hand
         out.append(";".join(fields))
-    write_export(root / "landing" / "estoque_2025-10-25.csv", out[1:], header=out[0])
+    stamp = "-".join(reversed(day.split("/")))
+    return write_export(root / "landing" / f"estoque_{stamp}.csv", out[1:], header=out[0])
+
+
+def add_second_day(root: Path) -> None:
+    """Drops for a second version: a next-day stock snapshot where item 010090 has run out (a NEW
+    stockout) and an export that is garbage bytes (a rejected file)."""
+    stock_snapshot(root, "25/10/2025", "010090", "0")
     (root / "landing" / "suprimentos_corrompido.csv").write_bytes(bytes(range(256)) * 4)
 
 
