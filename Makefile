@@ -17,13 +17,14 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/nova-pipeline demo $(DEMO_DIR)
-	$(BIN)/nova-pipeline --config $(DEMO_DIR)/config.toml status
+	$(BIN)/nova-tui --config $(DEMO_DIR)/config.toml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/tui.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) bench/out

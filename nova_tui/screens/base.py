@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from ..widgets.key_line import KeyLine
 
 from ..warehouse import Snapshot
 from ..widgets.version_bar import VersionBar
@@ -19,7 +19,7 @@ class NovaScreen(Screen):
     def compose(self) -> ComposeResult:
         yield VersionBar(self.SCREEN_TITLE)
         yield from self.compose_body()
-        yield Footer()
+        yield KeyLine()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

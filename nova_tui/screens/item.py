@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.key_line import KeyLine
 from textual.worker import get_current_worker
 
 from .. import format as fmt
@@ -91,7 +93,7 @@ class ItemScreen(Screen):
             yield Static("[b]Stock per depot[/b] (latest snapshot)", classes="label")
             yield ListTable(STOCK, key="depot", id="stock")
             yield Static("reading…", id="leadtime")
-        yield Footer()
+        yield KeyLine()
 
     def on_mount(self) -> None:
         self.load()

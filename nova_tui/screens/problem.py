@@ -4,7 +4,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Center, Middle
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.key_line import KeyLine
 
 from ..warehouse import WarehouseProblem
 
@@ -18,7 +20,7 @@ class ProblemScreen(Screen):
         with Middle():
             with Center():
                 yield Static("Opening the warehouse…", id="message")
-        yield Footer()
+        yield KeyLine()
 
     def show_problem(self, problem: WarehouseProblem) -> None:
         watching = ("This screen updates by itself when a version is published; "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import DataTable
 
 from ..lists import Column
@@ -18,6 +19,17 @@ class ListTable(DataTable):
         self.columns_spec = columns
         self.row_key_field = key
         self.rows_shown: list[dict] = []
+
+    def notify_style_update(self) -> None:
+        # A screen that is switched back to re-applies its styles, and DataTable then throws away
+        # every rendered cell (about half of a switch's time). Keep them while nothing that
+        # colours a cell has changed.
+        fingerprint = (self.app.theme, self.app.no_color, self.rich_style, self.has_focus, self.size)
+        if fingerprint == getattr(self, "_style_fingerprint", None):
+            Widget.notify_style_update(self)
+            return
+        self._style_fingerprint = fingerprint
+        super().notify_style_update()
 
     def on_mount(self) -> None:
         for c in self.columns_spec:
