@@ -61,7 +61,7 @@ def make_forecast(path: Path, items: int = 300) -> None:
     measured against actual demand) and 30 days after."""
     con = duckdb.connect()
     con.execute(f"""
-        COPY (SELECT lpad((10000 + i)::VARCHAR, 6, '0') AS item_id, DATE '2025-12-31' + d AS date,
+        COPY (SELECT lpad((10000 + i)::VARCHAR, 6, '0') AS item_id, DATE '2025-12-31' + d::INTEGER AS date,
                      (1 + (i * 13 + d) % 7)::DOUBLE AS forecast, 0.5::DOUBLE AS forecast_lower,
                      (3 + (i * 13 + d) % 7)::DOUBLE AS forecast_upper, 'synth-1.0' AS model_version,
                      TIMESTAMP '2025-12-01 00:00:00' AS generated_at, 'ensemble' AS source,
