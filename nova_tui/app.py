@@ -51,12 +51,13 @@ class NovaApp(App):
         self.problem: WarehouseProblem | None = None
         self.db = None  # the open read-only connection of the version shown
         self.snapshot_changed: Signal[Snapshot] = Signal(self, "snapshot_changed")
-        self._fingerprint = None
+        self._fingerprint = None  # the version on screen
+        self._loading = None  # the version being read, so the watcher does not start it twice
 
     # -- loading -------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.switch_mode("problem")  # shows "opening…" until the first load answers
-        self.load_version(announce=False)
+        self.start_load(announce=False)
         if self.target.follows_current and self.config.watch_seconds > 0:
             self.set_interval(self.config.watch_seconds, self.check_for_new_version)
 
@@ -67,8 +68,13 @@ class NovaApp(App):
 
     def check_for_new_version(self) -> None:
         # Two syscalls a second: cheap enough for the event loop, and no busy redraw when idle.
-        if self.target.fingerprint() != self._fingerprint:
-            self.load_version(announce=True)
+        fingerprint = self.target.fingerprint()
+        if fingerprint not in (self._fingerprint, self._loading):
+            self.start_load(announce=True)
+
+    def start_load(self, announce: bool) -> None:
+        self._loading = self.target.fingerprint()
+        self.load_version(announce)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_version(self, announce: bool) -> None:
@@ -119,7 +125,7 @@ class NovaApp(App):
         self.switch_mode(mode)
 
     def action_refresh(self) -> None:
-        self.load_version(announce=True)
+        self.start_load(announce=True)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -22,10 +22,14 @@ def app_for(site: Path, exports: Path | None = None, watch_seconds: float = 0, *
 
 
 async def settle(pilot) -> None:
-    """Let every worker finish and the screen catch up (instead of sleeping)."""
+    """Let every worker finish, every table finish filling, and the screen catch up (no sleeps)."""
+    from nova_tui.widgets.table import ListTable
+
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+        while any(t.filling for t in pilot.app.screen.query(ListTable)):
+            await pilot.pause(0.02)
 
 
 def screen_text(app) -> str:

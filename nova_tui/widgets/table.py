@@ -11,6 +11,9 @@ STYLE = {"STOCKOUT": "bold red", "below": "yellow", "NEW": "bold", "FAIL": "bold
          "REJECTED": "bold red", "STALE": "yellow", "MISSING": "yellow"}
 
 
+FIRST_CHUNK, CHUNK = 120, 400
+
+
 class ListTable(DataTable):
     DEFAULT_CSS = "ListTable { height: 1fr; }"
 
@@ -19,6 +22,8 @@ class ListTable(DataTable):
         self.columns_spec = columns
         self.row_key_field = key
         self.rows_shown: list[dict] = []
+        self._pending, self._restore, self._generation = iter(()), None, 0
+        self.filling = False  # rows still being added between frames
 
     def notify_style_update(self) -> None:
         # A screen that is switched back to re-applies its styles, and DataTable then throws away
@@ -36,18 +41,37 @@ class ListTable(DataTable):
             self.add_column(Text(c.header, justify="right") if c.numeric else c.header, key=c.key)
 
     def fill(self, rows: list[dict]) -> None:
-        """Replace the rows; the cursor stays on the same key when that row is still there."""
+        """Replace the rows; the cursor stays on the same key when that row is still there.
+
+        The first rows (what the screen shows) are added at once; the rest follow in chunks between
+        frames, so a 3,000-item list does not hold up the switch to its screen.
+        """
         selected = self.selected_key()
         self.clear()
         self.rows_shown = rows
-        for i, r in enumerate(rows):
+        self._pending = iter(enumerate(rows))
+        self._restore = selected if self.row_key_field else None
+        self._generation += 1
+        self.filling = True
+        self._add_chunk(self._generation, FIRST_CHUNK)
+
+    def _add_chunk(self, generation: int, size: int) -> None:
+        if generation != self._generation:
+            return  # a newer fill replaced this one
+        added = 0
+        for i, r in self._pending:
             cells = [Text(c.cell(r), justify="right" if c.numeric else "left", style=STYLE.get(c.cell(r), ""))
                      for c in self.columns_spec]
-            self.add_row(*cells, key=str(r[self.row_key_field]) if self.row_key_field else str(i))
-        if selected is not None and self.row_key_field:
-            keys = [str(r[self.row_key_field]) for r in rows]
-            if selected in keys:
-                self.move_cursor(row=keys.index(selected))
+            key = str(r[self.row_key_field]) if self.row_key_field else str(i)
+            self.add_row(*cells, key=key)
+            if key == self._restore:
+                self.move_cursor(row=i)
+                self._restore = None
+            added += 1
+            if added >= size:
+                self.set_timer(0.02, lambda: self._add_chunk(generation, CHUNK))
+                return
+        self.filling = False
 
     def selected_row(self) -> dict | None:
         if not self.rows_shown or self.cursor_row is None or self.cursor_row >= len(self.rows_shown):
