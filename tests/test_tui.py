@@ -215,3 +215,60 @@ async def test_an_older_version_can_be_opened(tui_site):
         await settle(pilot)
         assert app.snapshot.version == 1
         assert "v1 · as of 2025-10-24" in screen_text(app)
+
+
+async def test_accuracy_where_actual_demand_overlaps_a_forecast(tmp_path, built_demo):
+    """A back-test drop (the bundled forecast moved 30 days into the past) has actual demand to be
+    measured against: WAPE and bias on screen equal a plain-Python computation from the export."""
+    import shutil
+
+    from conftest import run_cli
+
+    site = tmp_path / "site"
+    shutil.copytree(built_demo.source.parent, site, symlinks=True)
+    drop = site / "ml_drops" / "forecast_backtest.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT * REPLACE (date - 30 AS date, 'backtest-1' AS model_version,
+                                            generated_at + INTERVAL 1 DAY AS generated_at)
+                          FROM '{site / "ml_drops" / "forecast_ensemble-2025.10.1.parquet"}')
+                    TO '{drop}' (FORMAT parquet)""")
+    forecast = con.execute(f"SELECT item_id, date, forecast FROM '{drop}'").fetchall()
+    con.close()
+    assert run_cli("--config", str(site / "config.toml"), "build").returncode == 0
+
+    # actual demand per item and day, straight from the warehouse's requisition facts
+    wh = duckdb.connect(str(site / "warehouse" / "nova_v000002.duckdb"), read_only=True, config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    lines = wh.execute("SELECT item_id, request_date, quantity FROM gold.fact_requisition WHERE NOT is_service").fetchall()
+    wh.close()
+    actual: dict = {}
+    for item, day, qty in lines:
+        actual[(item, day)] = actual.get((item, day), 0) + qty
+    f_sum = sum(f for _, _, f in forecast)
+    a_sum = sum(actual.get((i, d), 0) for i, d, _ in forecast)
+    wape = sum(abs(f - actual.get((i, d), 0)) for i, d, f in forecast) / a_sum
+    bias = (f_sum - a_sum) / a_sum
+
+    app = app_for(site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        newest = app.snapshot.models[0]
+        assert newest["model_version"] == "backtest-1" and newest["actual_days"] == len(forecast)
+        assert newest["wape"] == pytest.approx(wape) and newest["bias"] == pytest.approx(bias)
+        text = screen_text(app)
+        assert f"WAPE {wape * 100:.1f}%" in text and f"bias {bias * 100:+.1f}%" in text
+        assert "unreliable" in text  # MAPE only with its warning
+
+
+async def test_one_screens_styles_do_not_leak_into_another(tui_site):
+    """Textual's screen stylesheets are global: the freshness screen's `ListTable { max-height }`
+    once shrank the reorder table. Every rule is now scoped to its screen."""
+    app = app_for(tui_site)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in ("4", "2"):
+            await pilot.press(key)
+            await settle(pilot)
+        table = app.screen.query_one(ListTable)
+        # 24 rows - version bar - filter row (3) - summary - keys line
+        assert table.region.height == 18

@@ -30,6 +30,7 @@ class NovaScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.refresh_snapshot()
+        self.refresh(layout=True)
 
     def refresh_snapshot(self) -> None:
         snapshot = self.app.snapshot
