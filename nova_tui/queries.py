@@ -5,9 +5,10 @@ extension nor pytz to show them; `format.py` turns them into local times and age
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+if TYPE_CHECKING:  # duckdb loads in the worker that opens the file, after the first frame
+    import duckdb
 
 Row = dict[str, Any]
 

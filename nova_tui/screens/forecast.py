@@ -41,7 +41,6 @@ def accuracy_text(acc: dict | None) -> str:
 
 class ForecastScreen(NovaScreen):
     SCREEN_TITLE = "Forecast"
-    CSS_PATH = "forecast.tcss"
     BINDINGS = [Binding("slash", "choose", "Item/family", key_display="/"),
                 Binding("m", "model", "Model version")]
 

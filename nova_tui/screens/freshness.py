@@ -14,7 +14,6 @@ from .base import NovaScreen
 
 class FreshnessScreen(NovaScreen):
     SCREEN_TITLE = "Freshness"
-    CSS_PATH = "freshness.tcss"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

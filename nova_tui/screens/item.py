@@ -75,7 +75,6 @@ def lead_time_text(r: dict, lt: dict) -> str:
 
 
 class ItemScreen(Screen):
-    CSS_PATH = "item.tcss"
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("backspace", "app.pop_screen", "Back", show=False)]
 
     def __init__(self, row: dict):

@@ -49,7 +49,6 @@ def build_text(snapshot: Snapshot) -> str:
 
 class OverviewScreen(NovaScreen):
     SCREEN_TITLE = "Overview"
-    CSS_PATH = "overview.tcss"
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):

@@ -33,7 +33,6 @@ def matches(row: dict, text: str, family: str | None) -> bool:
 class ReorderScreen(NovaScreen):
     SCREEN_TITLE = "Reorder"
     AUTO_FOCUS = "#reorder"
-    CSS_PATH = "reorder.tcss"
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("enter", "details", "Details", show=True, priority=False),

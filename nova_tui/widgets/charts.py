@@ -17,7 +17,27 @@ def _ticks(days: list[date], origin: date, count: int = 5) -> tuple[list[int], l
 
 
 class DemandChart(PlotextPlot):
-    """Daily demand as bars or a line; with a forecast, its interval drawn as two thin lines."""
+    """Daily demand as bars or a line; with a forecast, its interval drawn as two thin lines.
+
+    Building a plotext figure takes ~50 ms here, and PlotextPlot rebuilds it on every render (a
+    screen switch re-renders). The built chart is kept until its data, size or theme changes, and
+    is built as soon as the data arrives, so showing the screen does not pay for it.
+    """
+
+    _built: tuple | None = None
+    _data_version = 0
+
+    def render(self):
+        key = (self.size, self.app.theme, self._data_version)
+        if self._built is None or self._built[0] != key:
+            self._built = (key, super().render())
+        return self._built[1]
+
+    def _drawn(self) -> None:
+        self._data_version += 1
+        if self.size.area:
+            self.render()
+        self.refresh()
 
     def show_history(self, history: list[Row], as_of: date, title: str) -> None:
         plt = self.plt
@@ -30,7 +50,7 @@ class DemandChart(PlotextPlot):
             plt.bar(x, [r["quantity"] for r in history], marker="sd", width=0.8)
             plt.xticks(*_ticks([r["date"] for r in history], as_of))
         plt.ylabel("units/day")
-        self.refresh()
+        self._drawn()
 
     def show_forecast(self, history: list[Row], forecast: list[Row], as_of: date, title: str) -> None:
         plt = self.plt
@@ -53,4 +73,4 @@ class DemandChart(PlotextPlot):
             plt.xticks(*_ticks(sorted(days), as_of))
             plt.vertical_line(0, color="gray")
         plt.ylabel("units/day")
-        self.refresh()
+        self._drawn()
