@@ -50,7 +50,7 @@ def _noop(stage: str, done: int, total: int) -> None:
     pass
 
 
-def build(cfg: Config, progress: Progress = _noop) -> BuildResult:
+def build(cfg: Config, progress: Progress = _noop, hold: frozenset[Path] = frozenset()) -> BuildResult:
     started = time.monotonic()
     lake = Lake(cfg.lake)
     with publish.BuildLock(cfg.warehouse):
@@ -60,7 +60,7 @@ def build(cfg: Config, progress: Progress = _noop) -> BuildResult:
         con = connect(temp)
         con.execute(f"SET temp_directory = '{lake.tmp}'")
         try:
-            new = land_new_drops(con, cfg, lake, progress)
+            new = land_new_drops(con, cfg, lake, progress, hold)
             previous = publish.current_version(cfg.warehouse)
             prev_keys = attach_previous(con, cfg.warehouse, previous)
             pending = lake.known(con)[0] - prev_keys
@@ -101,10 +101,10 @@ def _discard(temp: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress) -> list[dict]:
+def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress, hold: frozenset[Path] = frozenset()) -> list[dict]:
     known_keys, known_shas = lake.known(con)
     cache = lake.load_hash_cache()
-    candidates = discover(cfg)
+    candidates = discover(cfg, hold)
     todo: list[Drop] = []
     for c in candidates:
         try:

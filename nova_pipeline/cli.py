@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from .errors import NovaError
 
@@ -39,11 +40,25 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", help="config file (default: see lookup order below)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    sub.add_parser("build", help="land every new drop, rebuild, check and publish a new version once",
-                   description="Land every drop not yet processed, rebuild silver and gold, run the checks and "
-                               "publish a new version. Exit 0 when it published or found nothing new, 1 on error, "
-                               "2 when a blocking check stopped publication (the previous version keeps serving).")
-    sub.add_parser("status", help="current version, as-of date, last build, sources and rejects, in plain text")
+    build = sub.add_parser("build", help="land every new drop, rebuild, check and publish a new version once",
+                           description="Land every drop not yet processed, rebuild silver and gold, run the checks and "
+                                       "publish a new version. Exit 0 when it published or found nothing new, 1 on error, "
+                                       "2 when a blocking check stopped publication (the previous version keeps serving).")
+    build.add_argument("--hold", metavar="PATH", action="append", default=[],
+                       help="leave this file for a later build (watch passes files still being written)")
+    sub.add_parser("watch", help="daemon: build whenever complete drops arrive (systemd Type=notify)",
+                   description="Watch landing/ and ml_drops/ (inotify, or polling with [watch] polling = true), "
+                               "take each file once its size and mtime are stable for [watch] settle_seconds, "
+                               "coalesce bursts, and run one build at a time. Rescans every [watch] rescan_seconds. "
+                               "Speaks the systemd notify protocol when $NOTIFY_SOCKET is set. SIGTERM/SIGINT: "
+                               "stops within 10 s, abandoning a build in flight safely; exit 0.")
+    status = sub.add_parser("status", help="current version, as-of date, last build, sources and rejects, in plain text")
+    status.add_argument("--check", action="store_true",
+                        help="one line for monitoring; exit 0 OK, 1 WARNING, 2 CRITICAL (Nagios convention)")
+    rollback = sub.add_parser("rollback", help="point current at an older version (e.g. `rollback v12`)",
+                              description="Make an older, retained version current again and record it in its "
+                                          "meta.build.rolled_back_from. The next build publishes on top of it.")
+    rollback.add_argument("version", help="version to serve, as vN or N")
     verify = sub.add_parser("verify", help="open a warehouse file read-only and re-run its checks (exit 0/1)")
     verify.add_argument("file", nargs="?", help="warehouse file (default: warehouse/current.duckdb)")
     demo = sub.add_parser("demo", help="lay out a site with the bundled real data and build it",
@@ -84,7 +99,26 @@ def _dispatch(args) -> int:
     cfg = load_config(args.config)
     setup_logging(cfg.get("log", "level"))
     if args.command == "build":
-        return _build(cfg)
+        return _build(cfg, frozenset(Path(p).resolve() for p in args.hold))
+    if args.command == "watch":
+        from .watch import Watcher
+
+        return Watcher(cfg).run()
+    if args.command == "status" and args.check:
+        from .operate import check
+
+        code, line = check(cfg)
+        print(line)
+        return code
+    if args.command == "rollback":
+        from .operate import rollback
+
+        try:
+            number = int(args.version.lower().removeprefix("v"))
+        except ValueError:
+            raise NovaError(f"{args.version!r} is not a version; write it as v12 or 12") from None
+        print(rollback(cfg, number))
+        return 0
     if args.command == "status":
         from .status import status_text
 
@@ -99,12 +133,12 @@ def _dispatch(args) -> int:
     raise AssertionError(args.command)
 
 
-def _build(cfg) -> int:
+def _build(cfg, hold: frozenset = frozenset()) -> int:
     from .build import build
     from .progress import reporter
 
     with reporter() as progress:
-        result = build(cfg, progress)
+        result = build(cfg, progress, hold)
     for drop in result.new_drops:
         extra = f" — {drop['reason']}" if drop.get("reason") else ""
         print(f"  {drop['status']:<9} {drop['file']}{extra}")

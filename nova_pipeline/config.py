@@ -38,6 +38,12 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "estoque_hours": (int, 48),
         "forecast_hours": (int, 192),
     },
+    "watch": {
+        "settle_seconds": (float, 2.0),
+        "rescan_seconds": (float, 60.0),
+        "polling": (bool, False),
+        "retry_max_seconds": (float, 300.0),
+    },
     "log": {
         "level": (str, "info"),
     },
@@ -135,6 +141,9 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
         raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
     if v["publish"]["retention"] < 1:
         raise ConfigError(f"{file}: [publish] retention must keep at least 1 version")
+    w = v["watch"]
+    if w["settle_seconds"] < 0 or w["rescan_seconds"] < 1 or w["retry_max_seconds"] < 1:
+        raise ConfigError(f"{file}: [watch] settle_seconds must be >= 0, rescan_seconds and retry_max_seconds >= 1")
     if v["log"]["level"] not in LOG_LEVELS:
         raise ConfigError(f"{file}: [log] level must be one of {', '.join(LOG_LEVELS)}")
 

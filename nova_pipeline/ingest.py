@@ -44,15 +44,16 @@ def kind_of(path: Path, root_name: str) -> str | None:
     return None
 
 
-def discover(cfg: Config) -> list[Candidate]:
-    """Every drop-shaped file in landing (with subfolders) and ml_drops, oldest first."""
+def discover(cfg: Config, hold: frozenset[Path] = frozenset()) -> list[Candidate]:
+    """Every drop-shaped file in landing (with subfolders) and ml_drops, oldest first.
+    Files in `hold` (still being written, says `watch`) are left for a later build."""
     found = []
     for root_name, root in (("landing", cfg.landing), ("ml_drops", cfg.ml_drops)):
         if not root.is_dir():
             continue
         for path in root.rglob("*"):
             rel_parts = path.relative_to(root).parts
-            if any(is_ignored(part) for part in rel_parts) or not path.is_file():
+            if any(is_ignored(part) for part in rel_parts) or not path.is_file() or path in hold:
                 continue
             kind = kind_of(path, root_name)
             if kind:

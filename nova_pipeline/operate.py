@@ -1,0 +1,86 @@
+"""Plant operations: `rollback vN` and `status --check` (the Nagios plugin convention)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+
+from . import publish
+from .build import LAST_BUILD, validate_file
+from .config import Config
+from .db import connect
+from .errors import NovaError, WarehouseError
+from .status import open_warehouse
+
+OK, WARNING, CRITICAL = 0, 1, 2
+LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
+
+
+def rollback(cfg: Config, version: int) -> str:
+    """Point `current` at an older version, recording in that version's meta.build where it came from.
+
+    The old file is not edited in place (a reader may hold it): a copy gets the note, is checked,
+    and replaces it in one rename; readers of the old inode carry on undisturbed.
+    """
+    with publish.BuildLock(cfg.warehouse):
+        target = publish.version_file(cfg.warehouse, version)
+        if not target.exists():
+            kept = ", ".join(f"v{v}" for v in publish.versions(cfg.warehouse)) or "none"
+            raise NovaError(f"v{version} is not in {cfg.warehouse} (versions kept: {kept})")
+        serving = publish.current_version(cfg.warehouse)
+        if serving == version:
+            return f"v{version} is already current; nothing changed"
+        temp = publish.temp_file(cfg.warehouse)
+        shutil.copyfile(target, temp)
+        try:
+            con = connect(temp)
+            try:
+                con.execute("UPDATE meta.build SET rolled_back_from = ?", [serving])
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            validate_file(temp)
+            with open(temp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        publish.point_current(cfg.warehouse, version)
+    return f"current is now v{version} (rolled back from v{serving}); the next build publishes a new version on top"
+
+
+def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
+    """One line and an exit code for the plant's monitoring, from freshness, rejects and the last build."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        con, _ = open_warehouse(cfg)
+    except WarehouseError as exc:
+        return CRITICAL, f"NOVA CRITICAL - {exc}"
+    problems: list[tuple[int, str]] = []
+    try:
+        version, as_of = con.execute("SELECT version, as_of FROM meta.build").fetchone()
+        limits = cfg.values["freshness"]
+        for kind, received in con.execute("""
+                SELECT kind, max(received_at) FROM meta.source_files WHERE status = 'loaded' GROUP BY kind""").fetchall():
+            limit = limits.get(f"{kind}_hours")
+            hours = (now - received).total_seconds() / 3600
+            if limit and hours > limit:
+                problems.append((CRITICAL if hours > 2 * limit else WARNING, f"{kind} stale ({hours:.0f} h > {limit} h)"))
+        rejected = [r[0] for r in con.execute("""
+                SELECT path FROM (SELECT path, status, row_number() OVER (PARTITION BY kind ORDER BY received_at DESC) AS n
+                                  FROM meta.source_files WHERE status <> 'duplicate') WHERE n = 1 AND status = 'rejected'
+                ORDER BY path""").fetchall()]
+        if rejected:
+            problems.append((WARNING, f"newest drop rejected: {', '.join(rejected)}"))
+    finally:
+        con.close()
+    try:
+        last = json.loads((cfg.warehouse / LAST_BUILD).read_text())
+        if last.get("outcome") == "blocked":
+            problems.append((CRITICAL, f"last build blocked by checks ({', '.join(last.get('failed_checks') or [])})"))
+    except (OSError, ValueError):
+        pass
+    code = max((c for c, _ in problems), default=OK)
+    detail = "; ".join(t for _, t in sorted(problems, reverse=True)) or "fresh, no rejects"
+    return code, f"NOVA {LABEL[code]} - v{version} as of {as_of}: {detail}"

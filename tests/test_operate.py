@@ -1,0 +1,67 @@
+"""`status --check` for monitoring and `rollback vN`, run as commands on real sites."""
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from conftest import run_cli, stock_snapshot
+
+
+def copy_site(src, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(src, site, symlinks=True)
+    return site
+
+
+def check(site):
+    result = run_cli("--config", str(site / "config.toml"), "status", "--check")
+    assert len(result.stdout.strip().splitlines()) == 1, result.stdout
+    return result.returncode, result.stdout.strip()
+
+
+def test_check_ok_on_a_fresh_build(built_demo, tmp_path):
+    code, line = check(copy_site(built_demo.source.parent, tmp_path))
+    assert code == 0 and line.startswith("NOVA OK - v1 as of 2025-10-24")
+
+
+def test_check_warns_when_the_newest_drop_was_rejected(built_demo, tmp_path):
+    site = copy_site(built_demo.source.parent, tmp_path)
+    (site / "landing" / "suprimentos_truncado.csv").write_bytes(b"\x00\x01garbage")
+    assert run_cli("--config", str(site / "config.toml"), "build").returncode == 0
+    code, line = check(site)
+    assert code == 1 and "NOVA WARNING" in line and "landing/suprimentos_truncado.csv" in line
+
+
+def test_check_is_critical_when_sources_are_long_stale(tui_site, tmp_path):
+    code, line = check(copy_site(tui_site, tmp_path))  # its files were received in October 2025
+    assert code == 2 and "NOVA CRITICAL" in line and "estoque stale" in line
+
+
+def test_check_is_critical_without_a_warehouse(tmp_path):
+    (tmp_path / "config.toml").write_text("")
+    code, line = check(tmp_path)
+    assert code == 2 and "no warehouse" in line
+
+
+def test_rollback_points_current_at_an_older_version_and_says_so(tui_site, tmp_path):
+    site = copy_site(tui_site, tmp_path)
+    result = run_cli("--config", str(site / "config.toml"), "rollback", "v1")
+    assert result.returncode == 0 and "rolled back from v2" in result.stdout
+    assert (site / "warehouse" / "current.duckdb").resolve().name == "nova_v000001.duckdb"
+    con = duckdb.connect(str(site / "warehouse" / "current.duckdb"), read_only=True)
+    assert con.execute("SELECT version, rolled_back_from FROM meta.build").fetchone() == (1, 2)
+    con.close()
+    assert run_cli("--config", str(site / "config.toml"), "verify").returncode == 0
+    # the next build goes on top of what is serving, with a new number
+    stock_snapshot(site, "27/10/2025", "010004", "9")
+    assert run_cli("--config", str(site / "config.toml"), "build").returncode == 0
+    con = duckdb.connect(str(site / "warehouse" / "current.duckdb"), read_only=True)
+    assert con.execute("SELECT version, previous_version, rolled_back_from FROM meta.build").fetchone() == (3, 1, None)
+    con.close()
+
+
+def test_rollback_to_a_version_that_is_not_kept(tui_site, tmp_path):
+    site = copy_site(tui_site, tmp_path)
+    result = run_cli("--config", str(site / "config.toml"), "rollback", "v7")
+    assert result.returncode == 1 and "versions kept: v1, v2" in result.stderr
