@@ -211,3 +211,30 @@ def test_units_verify_and_are_hardened():
                              capture_output=True, text=True).stdout
         exposure = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", out).group(1))
         assert exposure <= 2.0, out[-400:]
+
+
+def test_an_unreachable_folder_is_said_plainly_and_retried(watch_site):
+    site, start = watch_site
+    shutil.rmtree(site / "ml_drops")  # like a share that is not mounted yet
+    daemon = start()
+    text = daemon.wait_for("event=watch_unavailable")
+    assert "folder not found (an unmounted share?)" in text and "Traceback" not in text
+    (site / "ml_drops").mkdir()
+    shutil.copyfile(demo_file(ESTOQUE), site / "landing" / "estoque_2025-10-24.csv")
+    daemon.wait_for("event=build_done")  # landing is still read by the rescans
+    daemon.wait_for("event=watching", seconds=15)  # and the watch comes back at the next rescan
+    assert daemon.stop() == 0
+
+
+def test_a_failed_build_is_retried_with_backoff(watch_site):
+    site, start = watch_site
+    shutil.rmtree(site / "lake")
+    (site / "lake").write_text("not a folder")  # every build fails until someone fixes this
+    daemon = start()
+    shutil.copyfile(demo_file(ESTOQUE), site / "landing" / "estoque_2025-10-24.csv")
+    text = daemon.wait_for("event=build_failed")
+    assert "retry_in=5s" in text and daemon.proc.poll() is None
+    (site / "lake").unlink()
+    daemon.wait_for("event=build_done", seconds=20)
+    assert ledger(site) == [("landing/estoque_2025-10-24.csv", "loaded", 81, None)]
+    assert daemon.stop() == 0
