@@ -70,7 +70,6 @@ class NovaApp(App):
         self.target = target
         self.start = start
         self.snapshot: Snapshot | None = None
-        self.problem: WarehouseProblem | None = None
         self.db = None  # the open read-only connection of the version shown
         self.snapshot_changed: Signal[Snapshot] = Signal(self, "snapshot_changed")
         self._fingerprint = None  # the version on screen
@@ -113,7 +112,7 @@ class NovaApp(App):
         if old is not None:
             old.close()
         previous = self.snapshot
-        self.snapshot, self.problem, self._fingerprint = snapshot, None, fingerprint
+        self.snapshot, self._fingerprint = snapshot, fingerprint
         if self.current_mode == "problem":
             self.switch_mode(self.start)
             self.call_after_refresh(self._visit_rooms)
@@ -136,7 +135,6 @@ class NovaApp(App):
 
     def _show_problem(self, problem: WarehouseProblem, fingerprint) -> None:
         self._fingerprint = fingerprint
-        self.problem = problem
         if self.snapshot is None:
             self.switch_mode("problem")
             self.screen.show_problem(problem)

@@ -115,20 +115,24 @@ def rejected_files(con) -> list[Row]:
         FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at DESC, path""")
 
 
+# Accuracy over the days where actual demand is known, one definition for a model and for a series.
+ACCURACY = """count(actual_demand) AS actual_days,
+               sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
+               (sum(forecast) FILTER (actual_demand IS NOT NULL) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
+               avg(abs(forecast - actual_demand) / actual_demand) FILTER (actual_demand > 0) AS mape"""
+
+
 def forecast_models(con) -> list[Row]:
     """Every model run, newest first, with its accuracy where actual demand overlaps the forecast.
 
     WAPE = sum|f - a| / sum a and bias = (sum f - sum a) / sum a hold up on intermittent demand;
     MAPE is computed over days with a > 0 only and shown with a warning.
     """
-    return rows(con, """
+    return rows(con, f"""
         SELECT model_version, epoch(max(generated_at)) AS generated_at, any_value(source) AS source,
                any_value(dataset_id) AS dataset_id, count(DISTINCT item_id) AS items,
                min(date) AS first_day, max(date) AS last_day,
-               count(actual_demand) AS actual_days,
-               sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
-               (sum(forecast) FILTER (actual_demand IS NOT NULL) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
-               avg(abs(forecast - actual_demand) / actual_demand) FILTER (actual_demand > 0) AS mape
+               {ACCURACY}
         FROM gold.fact_forecast GROUP BY model_version ORDER BY generated_at DESC, model_version""")
 
 
@@ -147,12 +151,18 @@ def forecast_families(con) -> list[str]:
         JOIN gold.dim_item i USING (item_id) ORDER BY 1""").fetchall()]
 
 
+def _scope(item_id: str | None, family: str | None) -> tuple[str, dict]:
+    """An item, or every item of a family: the filter and its parameters."""
+    if item_id is not None:
+        return "item_id = $item", {"item": item_id}
+    return ("item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family)",
+            {"family": family})
+
+
 def forecast_series(con, *, item_id: str | None, family: str | None, model_version: str,
                     history_days: int = 90) -> dict[str, list[Row]]:
     """Daily demand history before the as-of date and one model's forecast, for an item or a family."""
-    scope = "item_id = $item" if item_id is not None else \
-        "item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family)"
-    params = {"item": item_id} if item_id is not None else {"family": family}
+    scope, params = _scope(item_id, family)
     history = rows(con, f"""
         SELECT date, sum(quantity) AS quantity FROM gold.demand_daily
         WHERE {scope} AND date > (SELECT as_of FROM meta.build) - INTERVAL ($days) DAY
@@ -167,14 +177,9 @@ def forecast_series(con, *, item_id: str | None, family: str | None, model_versi
 
 
 def series_accuracy(con, *, item_id: str | None, family: str | None, model_version: str) -> Row:
-    scope = "item_id = $item" if item_id is not None else \
-        "item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family)"
-    params = {"item": item_id} if item_id is not None else {"family": family}
+    scope, params = _scope(item_id, family)
     return rows(con, f"""
-        SELECT count(actual_demand) AS actual_days,
-               sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
-               (sum(forecast) FILTER (actual_demand IS NOT NULL) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
-               avg(abs(forecast - actual_demand) / actual_demand) FILTER (actual_demand > 0) AS mape
+        SELECT {ACCURACY}
         FROM gold.fact_forecast WHERE {scope} AND model_version = $model""", {**params, "model": model_version})[0]
 
 

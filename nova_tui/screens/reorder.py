@@ -13,9 +13,6 @@ from ..warehouse import Snapshot
 from ..widgets.table import ListTable
 from .base import NovaScreen
 
-ALL_FAMILIES = "__all__"
-
-
 def fold(text: str) -> str:
     """Lower case without accents, so `aco` finds `AÇO` on a keyboard without dead keys."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))

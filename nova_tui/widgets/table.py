@@ -60,8 +60,7 @@ class ListTable(DataTable):
             return  # a newer fill replaced this one
         added = 0
         for i, r in self._pending:
-            cells = [Text(c.cell(r), justify="right" if c.numeric else "left", style=STYLE.get(c.cell(r), ""))
-                     for c in self.columns_spec]
+            cells = [self._cell(c.cell(r), c.numeric) for c in self.columns_spec]
             key = str(r[self.row_key_field]) if self.row_key_field else str(i)
             self.add_row(*cells, key=key)
             if key == self._restore:
@@ -72,6 +71,10 @@ class ListTable(DataTable):
                 self.set_timer(0.02, lambda: self._add_chunk(generation, CHUNK))
                 return
         self.filling = False
+
+    @staticmethod
+    def _cell(text: str, numeric: bool) -> Text:
+        return Text(text, justify="right" if numeric else "left", style=STYLE.get(text, ""))
 
     def selected_row(self) -> dict | None:
         if not self.rows_shown or self.cursor_row is None or self.cursor_row >= len(self.rows_shown):
