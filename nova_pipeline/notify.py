@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 
 class Notifier:
@@ -19,6 +20,8 @@ class Notifier:
         usec = os.environ.get("WATCHDOG_USEC")
         # systemd asks for a ping within WatchdogSec; send one every third of it.
         self.watchdog_interval = int(usec) / 3e6 if usec and usec.isdigit() else None
+        self._last_ping = float("-inf")
+        self._last_status: str | None = None
 
     def send(self, **fields: str) -> None:
         if self.sock is None:
@@ -30,13 +33,20 @@ class Notifier:
             pass
 
     def ready(self, status: str) -> None:
+        self._last_status = status
         self.send(READY="1", STATUS=status)
 
     def status(self, text: str) -> None:
-        self.send(STATUS=text)
+        if text != self._last_status:  # callers may repeat themselves; systemd hears each change once
+            self._last_status = text
+            self.send(STATUS=text)
 
     def watchdog(self) -> None:
-        self.send(WATCHDOG="1")
+        """Ping systemd's watchdog when one is due (a third of WatchdogSec); cheap to call often."""
+        now = time.monotonic()
+        if self.watchdog_interval and now - self._last_ping >= self.watchdog_interval:
+            self._last_ping = now
+            self.send(WATCHDOG="1")
 
     def stopping(self) -> None:
         self.send(STOPPING="1", STATUS="stopping")

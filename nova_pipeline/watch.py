@@ -165,7 +165,6 @@ class Watcher:
         self.rescan()
         next_rescan = time.monotonic() + self.rescan_every
         first_round = True
-        last_ping = 0.0
         while not self.stopping.is_set():
             now = time.monotonic()
             if now >= next_rescan:
@@ -184,9 +183,7 @@ class Watcher:
                 log.info("event=ready status=%r", self.idle_status())
             elif first_round and all(v.settled_at is None for v in self.state.pending.values()):
                 self.notifier.status(f"waiting for {len(self.state.pending)} file(s) to settle")
-            if self.notifier.watchdog_interval and now - last_ping >= self.notifier.watchdog_interval:
-                self.notifier.watchdog()
-                last_ping = now
+            self.notifier.watchdog()
             self.wake.wait(0.2 if self.state.pending else min(1.0, max(0.05, next_rescan - now)))
             self.wake.clear()
         self.notifier.stopping()
@@ -214,8 +211,7 @@ class Watcher:
             if self.stopping.wait(0.2):
                 self._stop_child()
                 return
-            if self.notifier.watchdog_interval:
-                self.notifier.watchdog()
+            self.notifier.watchdog()
         code, self.child = self.child.returncode, None
         self.state.builds += 1
         seconds = time.monotonic() - started
