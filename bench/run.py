@@ -24,14 +24,8 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def report(name: str, seconds: float, budget: float) -> str:
-    verdict = "within budget" if seconds <= budget else "OVER BUDGET"
-    line = f"{name:<52} {seconds:7.2f} s   budget {budget:5.1f} s   {verdict}"
-    print(line, flush=True)
-    return verdict
-
-
 def main() -> int:
+    from budget import report
     from synth import make_export, make_stock
 
     pipeline = [sys.executable, "-m", "nova_pipeline"]

@@ -24,10 +24,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from budget import report as budget_report  # noqa: E402
+
 
 def report(name: str, value: float, budget: float, unit: str) -> None:
-    verdict = "within budget" if value <= budget else "OVER BUDGET"
-    print(f"  {name:<50} {value:8.2f} {unit:<3} budget {budget:6.1f} {unit:<3} {verdict}", flush=True)
+    budget_report(name, value, budget, unit, indent="  ")
 
 
 SWITCH_MARKERS = {"1": b"stockouts", "2": b"on order", "3": b"units/day", "4": b"Recent builds"}

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from budget import report  # noqa: E402
 from nova_pipeline.demo import ESTOQUE, FORECAST, SUPRIMENTOS, demo_file  # noqa: E402
 
 SETTLE = 2.0
@@ -58,10 +60,8 @@ def main() -> int:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(15)
     best, worst = min(runs), max(runs)
-    budget = SETTLE + 2
-    verdict = "within budget" if worst <= budget else "OVER BUDGET"
-    print(f"{'watch: last write -> version current (3 runs, worst)':<52} {worst:7.2f} s   budget {budget:5.1f} s   "
-          f"{verdict}   (best {best:.2f} s, settle {SETTLE:.0f} s)")
+    report("watch: last write -> version current (worst of 3)", worst, SETTLE + 2)
+    print(f"  (best {best:.2f} s, settle {SETTLE:.0f} s)")
     print(f"cores: {os.cpu_count()}")
     return 0
 
