@@ -130,3 +130,11 @@ def tui_site(tmp_path_factory, built_demo):
     freeze_version(root / "warehouse" / "nova_v000001.duckdb", "2025-10-24 09:30:00+00")
     freeze_version(root / "warehouse" / "nova_v000002.duckdb", "2025-10-25 09:30:00+00")
     return root
+
+
+@pytest.fixture
+def tui_site_copy(tmp_path, tui_site):
+    """A writable copy of the dashboard's test site, for tests that publish or roll back."""
+    site = tmp_path / "site"
+    shutil.copytree(tui_site, site, symlinks=True)
+    return site

@@ -33,8 +33,8 @@ def test_check_warns_when_the_newest_drop_was_rejected(built_demo, tmp_path):
     assert code == 1 and "NOVA WARNING" in line and "landing/suprimentos_truncado.csv" in line
 
 
-def test_check_is_critical_when_sources_are_long_stale(tui_site, tmp_path):
-    code, line = check(copy_site(tui_site, tmp_path))  # its files were received in October 2025
+def test_check_is_critical_when_sources_are_long_stale(tui_site_copy):
+    code, line = check(tui_site_copy)  # its files were received in October 2025
     assert code == 2 and "NOVA CRITICAL" in line and "estoque stale" in line
 
 
@@ -44,8 +44,8 @@ def test_check_is_critical_without_a_warehouse(tmp_path):
     assert code == 2 and "no warehouse" in line
 
 
-def test_rollback_points_current_at_an_older_version_and_says_so(tui_site, tmp_path):
-    site = copy_site(tui_site, tmp_path)
+def test_rollback_points_current_at_an_older_version_and_says_so(tui_site_copy):
+    site = tui_site_copy
     result = run_cli("--config", str(site / "config.toml"), "rollback", "v1")
     assert result.returncode == 0 and "rolled back from v2" in result.stdout
     assert (site / "warehouse" / "current.duckdb").resolve().name == "nova_v000001.duckdb"
@@ -61,7 +61,7 @@ def test_rollback_points_current_at_an_older_version_and_says_so(tui_site, tmp_p
     con.close()
 
 
-def test_rollback_to_a_version_that_is_not_kept(tui_site, tmp_path):
-    site = copy_site(tui_site, tmp_path)
+def test_rollback_to_a_version_that_is_not_kept(tui_site_copy):
+    site = tui_site_copy
     result = run_cli("--config", str(site / "config.toml"), "rollback", "v7")
     assert result.returncode == 1 and "versions kept: v1, v2" in result.stderr

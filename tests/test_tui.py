@@ -11,7 +11,7 @@ from nova_tui.screens.forecast import ForecastScreen
 from nova_tui.screens.help import HelpScreen
 from nova_tui.screens.item import ItemScreen
 from nova_tui.widgets.table import ListTable
-from tui_helpers import app_for, screen_text, settle
+from tui_helpers import app_for, press, screen_text, settle
 
 pytestmark = pytest.mark.anyio  # anyio (already there for httpx) runs the async pilot tests
 
@@ -32,8 +32,7 @@ async def test_number_keys_switch_screens(tui_site):
         await settle(pilot)
         assert app.current_mode == "overview"
         for key, mode in (("2", "reorder"), ("3", "forecast"), ("4", "freshness"), ("1", "overview")):
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
             assert app.current_mode == mode
 
 
@@ -54,8 +53,7 @@ async def test_reorder_order_filter_and_new_mark(tui_site):
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+        await press(pilot, "2")
         table = app.screen.query_one(ListTable)
         rows = table.rows_shown
         assert len(rows) == warehouse_rows(tui_site, "SELECT count(*) FROM gold.reorder_status")[0][0]
@@ -76,8 +74,7 @@ async def test_reorder_order_filter_and_new_mark(tui_site):
         assert len(shown) < len(rows)
         await pilot.press("enter")
         assert app.focused is table
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert len(table.rows_shown) == len(rows)
 
 
@@ -85,8 +82,7 @@ async def test_family_filter(tui_site):
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+        await press(pilot, "2")
         from textual.widgets import Select
         app.screen.query_one("#family", Select).value = "ABRASIVOS"
         await settle(pilot)
@@ -98,11 +94,9 @@ async def test_enter_explains_an_item(tui_site):
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+        await press(pilot, "2")
         first = app.screen.query_one(ListTable).rows_shown[0]
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, ItemScreen)
         text = screen_text(app)
         depots = warehouse_rows(tui_site, f"SELECT depot FROM gold.fact_stock WHERE is_latest AND item_id = '{first['item_id']}'")
@@ -122,8 +116,7 @@ async def test_forecast_defaults_to_the_most_urgent_item_with_a_forecast(tui_sit
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
+        await press(pilot, "3")
         screen = app.screen
         assert isinstance(screen, ForecastScreen)
         item, family, model = screen.chosen()
@@ -145,8 +138,7 @@ async def test_export_writes_the_list_on_screen(tui_site, tmp_path):
     app = app_for(tui_site, exports=tmp_path / "exports")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"cabo", "enter", "e")
-        await settle(pilot)
+        await press(pilot, "2", "slash", *"cabo", "enter", "e")
         files = list((tmp_path / "exports").glob("reorder_v2_*.csv"))
         assert len(files) == 1
         raw = files[0].read_bytes()
@@ -162,23 +154,18 @@ async def test_refresh_help_palette_and_quit(tui_site):
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("4", "r")
-        await settle(pilot)
+        await press(pilot, "4", "r")
         assert app.current_mode == "freshness" and app.snapshot.version == 2
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert "export the list on screen" in screen_text(app)
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press(*"Reorder screen")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "ctrl+p")
+        await press(pilot, *"Reorder screen")
+        await press(pilot, "enter")
         assert app.current_mode == "reorder"
-        await pilot.press("q")
-        await settle(pilot)
+        await press(pilot, "q")
     assert app.return_code == 0
 
 
@@ -186,8 +173,7 @@ async def test_freshness_shows_rejected_files_with_reason(tui_site):
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+        await press(pilot, "4")
         sources = {r["kind"]: r["status"] for r in app.screen.query_one("#sources", ListTable).rows_shown}
         # the newest supplies export was garbage; the stock snapshot is 7 h old (limit 48 h)
         assert sources == {"suprimentos": "rejected", "estoque": "ok", "forecast": "ok"}
@@ -203,8 +189,7 @@ async def test_staleness_follows_the_configured_hours(tui_site):
     app.config = replace(app.config, freshness_hours={"suprimentos": 48, "estoque": 6, "forecast": 192})
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("4")
-        await settle(pilot)
+        await press(pilot, "4")
         sources = {r["kind"]: r["status"] for r in app.screen.query_one("#sources", ListTable).rows_shown}
         assert sources["estoque"] == "stale"
 
@@ -267,8 +252,7 @@ async def test_one_screens_styles_do_not_leak_into_another(tui_site):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         for key in ("4", "2"):
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
         table = app.screen.query_one(ListTable)
         # 24 rows - version bar - filter row (3) - summary - keys line
         assert table.region.height == 18

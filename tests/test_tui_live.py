@@ -10,7 +10,7 @@ import pytest
 from conftest import stock_snapshot
 from nova_tui.screens.problem import ProblemScreen
 from nova_tui.widgets.table import ListTable
-from tui_helpers import app_for, screen_text, settle
+from tui_helpers import app_for, press, screen_text, settle
 
 pytestmark = pytest.mark.anyio
 
@@ -28,14 +28,12 @@ def notifications(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-async def test_a_new_version_is_picked_up_keeping_screen_filter_and_selection(tmp_path, tui_site):
-    site = tmp_path / "site"
-    shutil.copytree(tui_site, site, symlinks=True)
+async def test_a_new_version_is_picked_up_keeping_screen_filter_and_selection(tui_site_copy):
+    site = tui_site_copy
     app = app_for(site, watch_seconds=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"ferro", "enter", "down", "down")
-        await settle(pilot)
+        await press(pilot, "2", "slash", *"ferro", "enter", "down", "down")
         table = app.screen.query_one(ListTable)
         selected, shown = table.selected_key(), len(table.rows_shown)
         assert selected is not None and shown > 3
@@ -113,9 +111,8 @@ async def test_a_version_that_is_not_kept(tui_site):
     assert "No such version" in text and "v1, v2" in text
 
 
-async def test_a_bad_new_version_keeps_the_good_one_on_screen(tmp_path, tui_site):
-    site = tmp_path / "site"
-    shutil.copytree(tui_site, site, symlinks=True)
+async def test_a_bad_new_version_keeps_the_good_one_on_screen(tui_site_copy):
+    site = tui_site_copy
     app = app_for(site, watch_seconds=0.2)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from tui_helpers import app_for, settle
+from tui_helpers import app_for, press, settle
 
 SIZES = [(80, 24), (120, 40)]
 SCREENS = {"overview": ["1"], "reorder": ["2"], "forecast": ["3"], "freshness": ["4"],
            "item": ["2", "enter"], "help": ["?"]}
-
-
-async def wait(pilot) -> None:
-    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -20,8 +16,7 @@ def test_screen(snap_compare, tui_site, screen, size):
     async def run_before(pilot):
         await settle(pilot)
         for key in SCREENS[screen]:
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
 
     assert snap_compare(app_for(tui_site), terminal_size=size, run_before=run_before)
 
@@ -32,8 +27,7 @@ def test_reorder_without_colour(snap_compare, tui_site, monkeypatch):
 
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
+        await press(pilot, "2")
 
     app = app_for(tui_site)
     assert app.no_color

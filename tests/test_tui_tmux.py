@@ -41,14 +41,8 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
-@pytest.fixture
-def tmux_site(tmp_path, tui_site):
-    site = tmp_path / "site"
-    shutil.copytree(tui_site, site, symlinks=True)
-    return site
-
-
-def test_operator_session_over_a_terminal(tmux_site):
+def test_operator_session_over_a_terminal(tui_site_copy):
+    tmux_site = tui_site_copy
     term = Tmux(f"cd {tmux_site} && {sys.executable} -m nova_tui --config config.toml")
     try:
         overview = term.wait_for("stockouts")

@@ -32,6 +32,12 @@ async def settle(pilot) -> None:
             await pilot.pause(0.02)
 
 
+async def press(pilot, *keys: str) -> None:
+    """Press the keys, then settle."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
 def screen_text(app) -> str:
     """All text the current screen shows in Static widgets and tables, for plain assertions."""
     from textual.widgets import DataTable, Static
