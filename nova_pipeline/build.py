@@ -201,7 +201,10 @@ def _holidays(con) -> None:
 
     years = con.execute(
         "SELECT min(year(d)), max(year(d)) FROM (SELECT request_date d FROM silver.requisition UNION ALL "
-        "SELECT position_date FROM silver.stock UNION ALL SELECT \"date\" FROM silver.forecast)").fetchone()
+        "SELECT purchase_date FROM silver.requisition UNION ALL SELECT position_date FROM silver.stock UNION ALL "
+        "SELECT \"date\" FROM silver.forecast UNION ALL SELECT \"date\" FROM silver.external_selic UNION ALL "
+        "SELECT \"date\" FROM silver.external_ptax UNION ALL SELECT \"month\" FROM silver.external_ipca UNION ALL "
+        "SELECT local_date FROM silver.external_weather)").fetchone()
     rows = []
     if years[0] is not None:
         cal = holidays.country_holidays("BR", subdiv="BA", years=range(years[0], years[1] + 1))

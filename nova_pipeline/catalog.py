@@ -29,6 +29,29 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "source": "model family (prophet, arima, ensemble, ...)", "dataset_id": "training data set of the run",
         "source_file": "drop file", "sha256": "sha256 of the drop", "ingested_at": "when the drop was landed",
     }),
+    "silver.external_selic": ("Selic target rate per day (Banco Central SGS series 432), newest fetch wins.", {
+        "date": "day", "selic_pct": "Selic target, % a year", "source_file": "answer file (landing/external)",
+        "ingested_at": "when that answer was landed",
+    }),
+    "silver.external_ptax": ("PTAX USD quotes, every bulletin of every day (Banco Central Olinda).", {
+        "date": "day of the quote", "quoted_at": "time of the bulletin (Brasília time, as published)",
+        "bulletin": "Abertura, Intermediário or Fechamento (the day's closing)",
+        "buy_brl": "cotacaoCompra, BRL per USD", "sell_brl": "cotacaoVenda, BRL per USD",
+        "source_file": "answer file (landing/external)", "ingested_at": "when that answer was landed",
+    }),
+    "silver.external_ipca": ("IPCA monthly change (IBGE SIDRA table 1737, variable 63).", {
+        "month": "first day of the month", "ipca_pct": "IPCA change in the month, %",
+        "month_name": "month as IBGE names it (janeiro 2024)", "source_file": "answer file (landing/external)",
+        "ingested_at": "when that answer was landed",
+    }),
+    "silver.external_weather": ("Hourly weather at the configured point (Open-Meteo archive); a null is an hour "
+                                "the archive did not have yet.", {
+        "time_utc": "start of the hour, UTC", "local_date": "the day in America/Bahia that hour belongs to",
+        "temperature_c": "temperature at 2 m, °C", "humidity_pct": "relative humidity at 2 m, %",
+        "precipitation_mm": "precipitation in the hour, mm", "wind_kmh": "wind speed at 10 m, km/h",
+        "latitude": "grid point latitude Open-Meteo answered for", "longitude": "grid point longitude",
+        "source_file": "answer file (landing/external)", "ingested_at": "when that answer was landed",
+    }),
     "gold.dim_item": ("Every item seen in supplies, stock or forecasts.", {
         "item_id": "ERP item code", "description": "latest description (stock report first)",
         "family": "most frequent family in requisitions", "unit": "unit (stock report first)",
@@ -43,6 +66,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "supplier": "supplier name as the ERP writes it", "requisition_lines": "lines bought from it",
         "first_purchase": "first purchase date", "last_purchase": "last purchase date",
         "items": "distinct items bought from it",
+    }),
+    "gold.external_daily": ("The public series side by side, one row per day from the first to the last day any covers.", {
+        "date": "day", "selic_pct": "Selic target that day, % a year",
+        "ptax_usd_sell": "PTAX USD closing selling rate (Fechamento bulletin's cotacaoVenda); empty on days without one",
+        "ipca_month_pct": "the IPCA change of the day's month, % (same on every day of the month)",
+        "temp_mean_c": "mean of the 24 hourly temperatures of the local day (America/Bahia), °C; empty for incomplete days",
+        "precip_mm": "precipitation over the local day, mm; empty for incomplete days",
     }),
     "gold.dim_date": ("Calendar over the whole range of the data, with Brazil's and Bahia's holidays.", {
         "date": "day", "year": "year", "quarter": "quarter", "month": "month", "week": "ISO week",

@@ -61,6 +61,20 @@ def make_parser() -> argparse.ArgumentParser:
     rollback.add_argument("version", help="version to serve, as vN or N")
     verify = sub.add_parser("verify", help="open a warehouse file read-only and re-run its checks (exit 0/1)")
     verify.add_argument("file", nargs="?", help="warehouse file (default: warehouse/current.duckdb)")
+    fetch = sub.add_parser(
+        "fetch-external", help="fetch the public series (Selic, PTAX, IPCA, weather) into landing/external",
+        description="Ask Banco Central (SGS 432 Selic, Olinda PTAX USD), IBGE SIDRA (1737/63 IPCA) and the "
+                    "Open-Meteo archive (hourly weather at [external] latitude/longitude) for what is new: from "
+                    "7 days before the last day the warehouse holds of each series, or from [external] start_date. "
+                    "Each answer is written as received to landing/external/ (temporary name, then rename); the "
+                    "daemon or `build` ingests it. Up to 3 attempts per request on connection errors, timeouts, "
+                    "5xx and 429 (Retry-After honoured). The only command that uses the network.",
+        epilog="exit codes: 0 every provider answered, 1 at least one failed (one line each on stderr; the others "
+               "are landed, the lake and the warehouse are not touched).")
+    fetch.add_argument("--only", metavar="NAME", action="append", choices=("selic", "ptax", "ipca", "weather"),
+                       help="fetch only this series (repeatable): selic, ptax, ipca or weather")
+    fetch.add_argument("--timeout", metavar="SECONDS", type=float, default=10.0,
+                       help="per-request timeout (default 10)")
     demo = sub.add_parser("demo", help="lay out a site with the bundled real data and build it",
                           description="Create DIR with a config.toml, the real supplies export, a stock snapshot "
                                       "and an ML forecast drop, then build it. Open it with "
@@ -104,6 +118,8 @@ def _dispatch(args) -> int:
         from .watch import Watcher
 
         return Watcher(cfg).run()
+    if args.command == "fetch-external":
+        return _fetch(cfg, tuple(args.only or ()), args.timeout)
     if args.command == "status" and args.check:
         from .operate import check
 
@@ -131,6 +147,26 @@ def _dispatch(args) -> int:
         print("\n".join(lines))
         return 0 if ok else 1
     raise AssertionError(args.command)
+
+
+def _fetch(cfg, only: tuple[str, ...], timeout: float) -> int:
+    from .fetch import fetch_external
+
+    if timeout <= 0:
+        raise NovaError("--timeout must be a number of seconds above 0")
+    if cfg.get("log", "level") != "debug":
+        logging.getLogger("nova.fetch").setLevel(logging.WARNING)  # the lines below say it all
+    outcomes = fetch_external(cfg, only, timeout)
+    site = cfg.source.parent if cfg.source else Path.cwd()
+    for outcome in outcomes:
+        if outcome.error:
+            print(f"nova-pipeline: fetch-external: {outcome.line(site)}", file=sys.stderr)
+        else:
+            print(outcome.line(site))
+    failed = sum(1 for o in outcomes if o.error)
+    if not failed:
+        print(f"fetched {len(outcomes)} series; run `nova-pipeline build` (the daemon does it by itself)")
+    return 1 if failed else 0
 
 
 def _build(cfg, hold: frozenset = frozenset()) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,19 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "suprimentos_hours": (int, 48),
         "estoque_hours": (int, 48),
         "forecast_hours": (int, 192),
+        "external_selic_hours": (int, 48),
+        "external_ptax_hours": (int, 48),
+        "external_ipca_hours": (int, 48),
+        "external_weather_hours": (int, 48),
+    },
+    "external": {
+        "bcb_sgs": (str, "https://api.bcb.gov.br"),
+        "bcb_olinda": (str, "https://olinda.bcb.gov.br"),
+        "ibge_sidra": (str, "https://apisidra.ibge.gov.br"),
+        "open_meteo": (str, "https://archive-api.open-meteo.com"),
+        "latitude": (float, -12.97),
+        "longitude": (float, -38.45),
+        "start_date": (str, "2024-01-01"),
     },
     "watch": {
         "settle_seconds": (float, 2.0),
@@ -144,6 +158,16 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
     w = v["watch"]
     if w["settle_seconds"] < 0 or w["rescan_seconds"] < 1 or w["retry_max_seconds"] < 1:
         raise ConfigError(f"{file}: [watch] settle_seconds must be >= 0, rescan_seconds and retry_max_seconds >= 1")
+    e = v["external"]
+    for key in ("bcb_sgs", "bcb_olinda", "ibge_sidra", "open_meteo"):
+        if not e[key].startswith(("http://", "https://")):
+            raise ConfigError(f"{file}: [external] {key} must be a base URL starting with http:// or https://, got {e[key]!r}")
+    if not (-90 <= e["latitude"] <= 90 and -180 <= e["longitude"] <= 180):
+        raise ConfigError(f"{file}: [external] latitude must be within -90..90 and longitude within -180..180")
+    try:
+        date.fromisoformat(e["start_date"])
+    except ValueError:
+        raise ConfigError(f"{file}: [external] start_date must be a date written yyyy-mm-dd, got {e['start_date']!r}") from None
     if v["log"]["level"] not in LOG_LEVELS:
         raise ConfigError(f"{file}: [log] level must be one of {', '.join(LOG_LEVELS)}")
 

@@ -10,10 +10,17 @@ from .config import Config, load_config
 SUPRIMENTOS = "suprimentos_2024-10_a_2025-10.csv"
 ESTOQUE = "estoque_2025-10-24.csv"
 FORECAST = "forecast_ensemble-2025.10.1.parquet"
+# The recorded answers of the public services, landed as `fetch-external` would land them.
+EXTERNAL = {
+    "external/bcb_sgs_432_selic.json": "external_selic_recorded.json",
+    "external/bcb_olinda_ptax_usd.json": "external_ptax_recorded.json",
+    "external/ibge_sidra_ipca.json": "external_ipca_recorded.json",
+    "external/open_meteo_archive_salvador.json": "external_weather_recorded.json",
+}
 
 
 def demo_file(name: str) -> Path:
-    return Path(str(resources.files("nova_pipeline").joinpath("demo_data", name)))
+    return Path(str(resources.files("nova_pipeline").joinpath("demo_data", *name.split("/"))))
 
 
 def site_config_text() -> str:
@@ -34,8 +41,11 @@ def make_demo(directory: str | Path) -> Config:
     config = site / "config.toml"
     if not config.exists():
         config.write_text(site_config_text(), encoding="utf-8")
-    for name, folder in ((SUPRIMENTOS, "landing"), (ESTOQUE, "landing"), (FORECAST, "ml_drops")):
-        target = site / folder / name
+    files = [(SUPRIMENTOS, f"landing/{SUPRIMENTOS}"), (ESTOQUE, f"landing/{ESTOQUE}"), (FORECAST, f"ml_drops/{FORECAST}")]
+    files += [(name, f"landing/external/{landed}") for name, landed in EXTERNAL.items()]
+    for name, rel in files:
+        target = site / rel
         if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(demo_file(name), target)
     return load_config(config)

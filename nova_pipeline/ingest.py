@@ -13,6 +13,7 @@ from .bronze import Drop, Lake
 from .config import Config
 from .errors import DropRejected
 from .sources import CSV_KINDS
+from .sources import external
 from .sources import forecast as forecast_source
 from .sources.erp_csv import read_erp_csv
 
@@ -20,7 +21,8 @@ log = logging.getLogger("nova.ingest")
 
 IGNORED = ("*.tmp", "*.part", ".*", "~$*", "*.swp", "*.crdownload")
 # The date column that says which period a drop covers.
-DATA_DATE = {"suprimentos": "br_date(request_date)", "estoque": "br_date(position_date)", "forecast": '"date"'}
+DATA_DATE = {"suprimentos": "br_date(request_date)", "estoque": "br_date(position_date)", "forecast": '"date"',
+             "external_ipca": 'last_day("date")'}
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def kind_of(path: Path, root_name: str) -> str | None:
     name = path.name.lower()
     if root_name == "ml_drops":
         return forecast_source.KIND if fnmatch.fnmatch(name, forecast_source.PATTERN) else None
-    for kind in CSV_KINDS:
+    for kind in (*CSV_KINDS, *external.KINDS.values()):
         if fnmatch.fnmatch(name, kind.pattern):
             return kind.kind
     return None
@@ -71,6 +73,8 @@ def _mtime(path: Path) -> float:
 def stage(con: duckdb.DuckDBPyConnection, drop: Drop, lake: Lake) -> tuple[str, str]:
     if drop.kind == forecast_source.KIND:
         return forecast_source.read_forecast(con, drop.path)
+    if drop.kind in external.KINDS:
+        return external.read_external(con, drop.kind, drop.path)
     kind = next(k for k in CSV_KINDS if k.kind == drop.kind)
     return read_erp_csv(con, kind, drop.path, lake.tmp)
 
@@ -80,8 +84,9 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop) -> dict:
     now = datetime.now(timezone.utc)
     try:
         ok, rejected = stage(con, drop, lake)
+        data_date = DATA_DATE.get(drop.kind, '"date"')
         n_ok, d_from, d_to = con.execute(
-            f"SELECT count(*), min({DATA_DATE[drop.kind]}), max({DATA_DATE[drop.kind]}) FROM {ok}").fetchone()
+            f"SELECT count(*), min({data_date}), max({data_date}) FROM {ok}").fetchone()
         n_rej = con.execute(f"SELECT count(*) FROM {rejected}").fetchone()[0]
         lake.write_rejects(con, rejected, drop)
         if n_ok == 0:
@@ -109,6 +114,8 @@ def empty_bronze_sql(kind: str) -> str:
     meta = "NULL::VARCHAR AS file_name, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS ingested_at"
     if kind == forecast_source.KIND:
         cols = ", ".join(f'NULL::{forecast_source.TYPES[c]} AS "{c}"' for c in forecast_source.COLUMNS)
+    elif kind in external.KINDS:
+        cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in external.KINDS[kind].columns.items())
     else:
         spec = next(k for k in CSV_KINDS if k.kind == kind)
         cols = ", ".join(f'NULL::VARCHAR AS "{c.name}"' for c in spec.columns)
@@ -116,4 +123,4 @@ def empty_bronze_sql(kind: str) -> str:
     return f"SELECT NULL::BIGINT AS line_number, {cols}, {meta} WHERE false"
 
 
-ALL_KINDS = tuple(k.kind for k in CSV_KINDS) + (forecast_source.KIND,)
+ALL_KINDS = tuple(k.kind for k in CSV_KINDS) + (forecast_source.KIND,) + tuple(external.KINDS)

@@ -11,7 +11,7 @@ from .build import LAST_BUILD, validate_file
 from .config import Config
 from .db import connect
 from .errors import NovaError, WarehouseError
-from .status import open_warehouse
+from .status import freshness, open_warehouse
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
@@ -60,13 +60,9 @@ def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
     problems: list[tuple[int, str]] = []
     try:
         version, as_of = con.execute("SELECT version, as_of FROM meta.build").fetchone()
-        limits = cfg.values["freshness"]
-        for kind, received in con.execute("""
-                SELECT kind, max(received_at) FROM meta.source_files WHERE status = 'loaded' GROUP BY kind""").fetchall():
-            limit = limits.get(f"{kind}_hours")
-            hours = (now - received).total_seconds() / 3600
-            if limit and hours > limit:
-                problems.append((CRITICAL if hours > 2 * limit else WARNING, f"{kind} stale ({hours:.0f} h > {limit} h)"))
+        for f in freshness(con, cfg.values["freshness"], now):
+            if f.stale:
+                problems.append((CRITICAL if f.hours > 2 * f.limit else WARNING, f"{f.kind} stale ({f.hours:.0f} h > {f.limit} h)"))
         rejected = [r[0] for r in con.execute("""
                 SELECT path FROM (SELECT path, status, row_number() OVER (PARTITION BY kind ORDER BY received_at DESC) AS n
                                   FROM meta.source_files WHERE status <> 'duplicate') WHERE n = 1 AND status = 'rejected'

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,33 @@ def open_warehouse(cfg: Config, file: str | None = None) -> tuple[duckdb.DuckDBP
         return connect(path, read_only=True), path
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    kind: str
+    received: datetime  # newest delivery, a duplicate included (the source answered, nothing new)
+    file: str           # newest loaded file
+    data_to: date | None
+    rows: int
+    hours: float
+    limit: int | None
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.limit) and self.hours > self.limit
+
+
+def freshness(con: duckdb.DuckDBPyConnection, limits: dict, now: datetime) -> list[Freshness]:
+    """Per kind with a loaded file: how old its newest delivery is, against `[freshness] <kind>_hours`."""
+    rows = con.execute("""
+        SELECT kind, max(received_at) FILTER (status IN ('loaded', 'duplicate')),
+               arg_max(file_name, received_at) FILTER (status = 'loaded'),
+               arg_max(data_to, received_at) FILTER (status = 'loaded'),
+               arg_max(rows_loaded, received_at) FILTER (status = 'loaded')
+        FROM meta.source_files GROUP BY kind HAVING count(*) FILTER (status = 'loaded') > 0 ORDER BY kind""").fetchall()
+    return [Freshness(kind, received, file, data_to, n, (now - received).total_seconds() / 3600,
+                      limits.get(f"{kind}_hours")) for kind, received, file, data_to, n in rows]
 
 
 def _age(ts: datetime | None) -> str:
@@ -55,12 +83,12 @@ def status_text(cfg: Config) -> str:
         counts = dict(con.execute("SELECT status, count(*) FROM gold.reorder_status GROUP BY status").fetchall())
         lines.append(f"reorder     {counts.get('stockout', 0)} stockout, {counts.get('below_reorder', 0)} below reorder, "
                      f"{counts.get('ok', 0)} ok")
-        lines += ["", "sources (latest loaded file per kind)"]
-        for kind, name, received, data_to, rows in con.execute("""
-                SELECT kind, arg_max(file_name, received_at), max(received_at), arg_max(data_to, received_at),
-                       arg_max(rows_loaded, received_at)
-                FROM meta.source_files WHERE status = 'loaded' GROUP BY kind ORDER BY kind""").fetchall():
-            lines.append(f"  {kind:<12} {name}  received {received:%Y-%m-%d %H:%M}  data through {data_to}  rows {rows}")
+        lines += ["", "sources (newest delivery per kind, against its [freshness] limit; latest loaded file)"]
+        for f in freshness(con, cfg.values["freshness"], datetime.now(timezone.utc)):
+            state = "STALE" if f.stale else "ok"
+            limit = f"{f.limit} h" if f.limit else "no limit"
+            lines.append(f"  {f.kind:<16} {state:<5} received {f.received:%Y-%m-%d %H:%M} ({_age(f.received)}, "
+                         f"limit {limit})  {f.file}  data through {f.data_to}  rows {f.rows}")
         rejected = con.execute("SELECT path, reason FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at").fetchall()
         lines += ["", f"rejected files ({len(rejected)})"] + [f"  {p}: {r}" for p, r in rejected]
         n_rows = con.execute("SELECT count(*) FROM meta.rejected_rows").fetchone()[0]

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 SYSTEM_CONFIG = Path("/etc/nova/config.toml")
-FRESHNESS_DEFAULTS = {"suprimentos": 48, "estoque": 48, "forecast": 192}
+FRESHNESS_DEFAULTS = {"suprimentos": 48, "estoque": 48, "forecast": 192, "external_selic": 48,
+                      "external_ptax": 48, "external_ipca": 48, "external_weather": 48}
 
 
 class ConfigError(Exception):

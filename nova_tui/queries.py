@@ -92,15 +92,20 @@ def builds(con, limit: int = 10) -> list[Row]:
 
 
 def sources(con) -> list[Row]:
-    """Per kind of source: its newest loaded file, plus whether its newest file of all was rejected."""
+    """Per kind of source: its newest loaded file, plus whether its newest file of all was rejected.
+    received_at is the newest delivery, a duplicate included: the source is alive, it had nothing new
+    (IPCA is monthly, yet fetched daily)."""
     return rows(con, """
         WITH seen AS (
             SELECT kind, file_name, status, epoch(received_at) AS received_at, data_to, rows_loaded, reason
             FROM meta.source_files WHERE status <> 'duplicate'),
+        delivered AS (
+            SELECT kind, max(epoch(received_at)) AS delivered_at FROM meta.source_files
+            WHERE status IN ('loaded', 'duplicate') GROUP BY kind),
         latest_loaded AS (
-            SELECT kind, arg_max(file_name, received_at) AS file_name, max(received_at) AS received_at,
+            SELECT kind, arg_max(file_name, received_at) AS file_name, max(d.delivered_at) AS received_at,
                    arg_max(data_to, received_at) AS data_through, arg_max(rows_loaded, received_at) AS rows
-            FROM seen WHERE status = 'loaded' GROUP BY kind),
+            FROM seen JOIN delivered d USING (kind) WHERE status = 'loaded' GROUP BY kind),
         latest_any AS (
             SELECT kind, arg_max(status, received_at) AS newest_status, count(*) FILTER (status = 'rejected') AS rejected
             FROM seen GROUP BY kind)

@@ -1,8 +1,10 @@
 """Fixtures: real site folders built by the real pipeline on the bundled data."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ from nova_pipeline.config import load_config
 from nova_pipeline.demo import ESTOQUE, FORECAST, SUPRIMENTOS, demo_file, make_demo
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
+REPLAY_SERVER = Path(__file__).resolve().parent / "replay_server.py"
 HEADER = "DEPÓSITO;PRODUTO/SERVIÇO;MATERIAL;FAMÍLIA;NOME FORNEC.;QUANTIDADE;U.M.;DATA REQUISITADA;SOLICITAÇÃO;DATA SOLICITADO;DATA DE COMPRA"
 STOCK_HEADER = "DEPÓSITO;PRODUTO;DESCRIÇÃO;U.M.;SALDO;EM PEDIDO;DATA POSIÇÃO"
 
@@ -138,3 +140,27 @@ def tui_site_copy(tmp_path, tui_site):
     site = tmp_path / "site"
     shutil.copytree(tui_site, site, symlinks=True)
     return site
+
+
+@pytest.fixture(scope="session")
+def replay(tmp_path_factory):
+    """tests/replay_server.py: the recorded public answers over real HTTP on 127.0.0.1, stopped by PID."""
+    log = tmp_path_factory.mktemp("replay") / "requests.jsonl"
+    proc = subprocess.Popen([sys.executable, str(REPLAY_SERVER), str(log)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        yield Replay(f"http://127.0.0.1:{port}", log)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+class Replay:
+    def __init__(self, base: str, log: Path):
+        self.base, self.log = base, log
+
+    def requests(self, containing: str) -> list[dict]:
+        if not self.log.exists():
+            return []
+        entries = [json.loads(line) for line in self.log.read_text().splitlines()]
+        return [e for e in entries if containing in e["path"]]

@@ -10,7 +10,9 @@ def test_real_export_lands_whole(built_demo):
     with warehouse(built_demo) as con:
         assert one(con, "SELECT count(*) FROM gold.fact_requisition") == 4207
         rows = con.execute("SELECT kind, status, rows_read, rows_loaded, rows_rejected FROM meta.source_files ORDER BY kind").fetchall()
-        assert rows == [("estoque", "loaded", 81, 81, 0), ("forecast", "loaded", 600, 600, 0),
+        assert rows == [("estoque", "loaded", 81, 81, 0), ("external_ipca", "loaded", 22, 22, 0),
+                        ("external_ptax", "loaded", 2344, 2344, 0), ("external_selic", "loaded", 681, 681, 0),
+                        ("external_weather", "loaded", 9768, 9768, 0), ("forecast", "loaded", 600, 600, 0),
                         ("suprimentos", "loaded", 4207, 4207, 0)]
         assert one(con, "SELECT count(*) FROM meta.rejected_rows") == 0
 
@@ -67,7 +69,7 @@ def test_as_of_and_meta_describe_the_file(built_demo):
 
 def test_bronze_is_partitioned_parquet_with_lineage(built_demo):
     files = sorted((built_demo.lake / "bronze").rglob("*.parquet"))
-    assert len(files) == 3
+    assert len(files) == 7  # 3 company drops + the 4 recorded public series
     for f in files:
         parts = f.relative_to(built_demo.lake / "bronze").parts
         assert parts[1].startswith("year=") and parts[2].startswith("month=") and parts[3].startswith("day=")

@@ -129,7 +129,7 @@ def test_unexpected_errors_are_one_line_not_a_traceback(tmp_path):
 def test_build_off_a_terminal_logs_progress_as_key_value_lines(tmp_path):
     result = run_cli("demo", str(tmp_path / "site"))
     lines = result.stderr.splitlines()
-    assert any("level=info event=progress stage=land done=3 total=3" in line for line in lines)
+    assert any("level=info event=progress stage=land done=7 total=7" in line for line in lines)
     assert any("event=published version=1" in line for line in lines)
     assert all(" level=" in line for line in lines)  # nothing but log lines, no bar, no traceback
     assert "\x1b[" not in result.stderr

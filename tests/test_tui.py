@@ -176,7 +176,8 @@ async def test_freshness_shows_rejected_files_with_reason(tui_site):
         await press(pilot, "4")
         sources = {r["kind"]: r["status"] for r in app.screen.query_one("#sources", ListTable).rows_shown}
         # the newest supplies export was garbage; the stock snapshot is 7 h old (limit 48 h)
-        assert sources == {"suprimentos": "rejected", "estoque": "ok", "forecast": "ok"}
+        assert sources == {"suprimentos": "rejected", "estoque": "ok", "forecast": "ok", "external_ipca": "ok",
+                       "external_ptax": "ok", "external_selic": "ok", "external_weather": "ok"}
         text = screen_text(app)
         assert "landing/suprimentos_corrompido.csv: control byte 0x00" in text
         assert [r["version"] for r in app.screen.query_one("#builds", ListTable).rows_shown] == [2, 1]

@@ -238,3 +238,23 @@ def test_a_failed_build_is_retried_with_backoff(watch_site):
     daemon.wait_for("event=build_done", seconds=20)
     assert ledger(site) == [("landing/estoque_2025-10-24.csv", "loaded", 81, None)]
     assert daemon.stop() == 0
+
+
+def test_fetched_public_series_are_ingested_by_the_daemon(watch_site, replay):
+    """fetch-external lands into a new landing/external/ folder (temporary name, then rename):
+    the running daemon takes all four answers without a build being asked for."""
+    site, start = watch_site
+    with open(site / "config.toml", "a") as fh:
+        fh.write(f'\n[external]\nbcb_sgs = "{replay.base}/ok"\nbcb_olinda = "{replay.base}/ok"\n'
+                 f'ibge_sidra = "{replay.base}/ok"\nopen_meteo = "{replay.base}/ok"\n')
+    daemon = start()
+    assert run_cli("--config", str(site / "config.toml"), "fetch-external").returncode == 0
+    daemon.wait_for("event=build_done")
+    deadline = time.monotonic() + 20
+    while len([r for r in ledger(site) if r[1] == "loaded"]) < 4 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    rows = ledger(site)
+    assert [r[1] for r in rows] == ["loaded"] * 4  # never a half-written or temporary file
+    assert [re.sub(r"_\d{8}T\d{12}Z", "", r[0]) for r in rows] == [
+        f"landing/external/external_{k}.json" for k in ("ipca", "ptax", "selic", "weather")]
+    assert daemon.stop() == 0

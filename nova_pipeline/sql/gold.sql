@@ -44,11 +44,40 @@ SELECT supplier, count(*) AS requisition_lines, min(purchase_date) AS first_purc
        max(purchase_date) AS last_purchase, count(DISTINCT item_id) AS items
 FROM silver.requisition WHERE supplier IS NOT NULL GROUP BY supplier;
 
+-- The public series side by side, one row per day from the first to the last day any of them covers.
+-- PTAX: the day's closing (Fechamento bulletin) selling rate; none on days without a bulletin.
+-- IPCA: the month's change on every day of that month. Weather: Salvador's local day (America/Bahia),
+-- only for days with all 24 hourly values (the archive's last days arrive a few days late).
+CREATE TABLE gold.external_daily AS
+WITH ptax AS (
+    SELECT "date", arg_max(sell_brl, quoted_at) AS sell FROM silver.external_ptax
+    WHERE bulletin = 'Fechamento' GROUP BY "date"
+), weather AS (
+    SELECT local_date AS "date", avg(temperature_c) AS temp_mean_c, sum(precipitation_mm) AS precip_mm
+    FROM silver.external_weather GROUP BY local_date
+    HAVING count(temperature_c) = 24 AND count(precipitation_mm) = 24
+), bounds AS (
+    SELECT min(d) AS lo, max(d) AS hi
+    FROM (SELECT "date" AS d FROM silver.external_selic UNION ALL SELECT "date" FROM ptax
+          UNION ALL SELECT "month" FROM silver.external_ipca UNION ALL SELECT last_day("month") FROM silver.external_ipca
+          UNION ALL SELECT "date" FROM weather)
+)
+SELECT t.d::DATE AS "date", s.selic_pct, p.sell AS ptax_usd_sell, i.ipca_pct AS ipca_month_pct,
+       w.temp_mean_c, w.precip_mm
+FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d)
+LEFT JOIN silver.external_selic s ON s."date" = t.d::DATE
+LEFT JOIN ptax p ON p."date" = t.d::DATE
+LEFT JOIN silver.external_ipca i ON i."month" = date_trunc('month', t.d)::DATE
+LEFT JOIN weather w ON w."date" = t.d::DATE
+WHERE bounds.lo IS NOT NULL
+ORDER BY 1;
+
 CREATE TABLE gold.dim_date AS
 WITH bounds AS (
     SELECT least(min(d), (SELECT as_of FROM as_of)) AS lo, greatest(max(d), (SELECT as_of FROM as_of)) AS hi
     FROM (SELECT request_date AS d FROM silver.requisition UNION ALL SELECT purchase_date FROM silver.requisition
-          UNION ALL SELECT position_date FROM silver.stock UNION ALL SELECT "date" FROM silver.forecast)
+          UNION ALL SELECT position_date FROM silver.stock UNION ALL SELECT "date" FROM silver.forecast
+          UNION ALL SELECT "date" FROM gold.external_daily)
     WHERE d IS NOT NULL
 )
 SELECT d::DATE AS "date", year(d) AS "year", quarter(d) AS quarter, month(d) AS "month",

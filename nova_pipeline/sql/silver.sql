@@ -41,3 +41,28 @@ FROM (
     FROM bronze_forecast
 )
 WHERE newest = 1;
+
+-- Public series (fetch-external). Fetches overlap by design, so one value per day (per hour, per
+-- bulletin, per month): the newest fetch wins, except that an hour the archive did not have yet
+-- never replaces one it had.
+CREATE TABLE silver.external_selic AS
+SELECT "date", selic_pct, file_name AS source_file, ingested_at
+FROM bronze_external_selic
+QUALIFY row_number() OVER (PARTITION BY "date" ORDER BY ingested_at DESC, line_number DESC) = 1;
+
+CREATE TABLE silver.external_ptax AS
+SELECT "date", quoted_at, bulletin, buy AS buy_brl, sell AS sell_brl, file_name AS source_file, ingested_at
+FROM bronze_external_ptax
+QUALIFY row_number() OVER (PARTITION BY quoted_at, bulletin ORDER BY ingested_at DESC, line_number DESC) = 1;
+
+CREATE TABLE silver.external_ipca AS
+SELECT "date" AS "month", ipca_pct, month_name, file_name AS source_file, ingested_at
+FROM bronze_external_ipca
+QUALIFY row_number() OVER (PARTITION BY "date" ORDER BY ingested_at DESC, line_number DESC) = 1;
+
+CREATE TABLE silver.external_weather AS
+SELECT time_utc, "date" AS local_date, temperature_c, humidity_pct, precipitation_mm, wind_kmh,
+       latitude, longitude, file_name AS source_file, ingested_at
+FROM bronze_external_weather
+QUALIFY row_number() OVER (PARTITION BY time_utc
+                           ORDER BY temperature_c IS NULL, ingested_at DESC, line_number DESC) = 1;
