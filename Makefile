@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/watch.py
+	$(BIN)/python bench/remote.py
 	$(BIN)/python bench/tui.py
 
 clean:

@@ -75,6 +75,25 @@ def make_parser() -> argparse.ArgumentParser:
                        help="fetch only this series (repeatable): selic, ptax, ipca or weather")
     fetch.add_argument("--timeout", metavar="SECONDS", type=float, default=10.0,
                        help="per-request timeout (default 10)")
+    sub.add_parser("push", help="send to the remote store what it lacks: versions, manifests, bronze, silver/gold",
+                   description="Send every retained version the [remote] store lacks (file, then its manifest with "
+                               "sha256, size, built_at and as_of), the bronze files as they lie in the lake "
+                               "(bucket nova-bronze), and each silver and gold table of the current version as "
+                               "Parquet (nova-silver, nova-gold). Every build does this by itself when [remote] "
+                               "endpoint is set; push catches up after the store was down. Credentials: "
+                               "$NOVA_S3_ACCESS_KEY and $NOVA_S3_SECRET_KEY.")
+    pull = sub.add_parser("pull", help="download a version from the remote store, verified by its sha256",
+                          description="Download the newest version (or --version N) from the [remote] store to DEST "
+                                      "(a file, or a folder where it is saved as nova_vNNNNNN.duckdb). It is written "
+                                      "under a temporary name and only replaces DEST once its sha256 and size match "
+                                      "the manifest. Needs only [remote] in the config file and the credentials in "
+                                      "$NOVA_S3_ACCESS_KEY and $NOVA_S3_SECRET_KEY.")
+    pull.add_argument("dest", help="file or folder to save the version to")
+    pull.add_argument("--version", metavar="N", help="which version (vN or N; default: the newest in the store)")
+    sub.add_parser("export", help="write the gold tables to exports/ as Parquet and Excel-ready CSV, with a README",
+                   description="Write every gold table of the current version to exports/gold_vNNNNNN/ as Parquet "
+                               "and as CSV for Excel in Brazil (; separator, decimal comma, UTF-8 with BOM; text "
+                               "that would start a formula gets a leading '), with a README of the tables.")
     demo = sub.add_parser("demo", help="lay out a site with the bundled real data and build it",
                           description="Create DIR with a config.toml, the real supplies export, a stock snapshot "
                                       "and an ML forecast drop, then build it. Open it with "
@@ -120,6 +139,8 @@ def _dispatch(args) -> int:
         return Watcher(cfg).run()
     if args.command == "fetch-external":
         return _fetch(cfg, tuple(args.only or ()), args.timeout)
+    if args.command in ("push", "pull", "export"):
+        return _transfer(cfg, args)
     if args.command == "status" and args.check:
         from .operate import check
 
@@ -179,4 +200,51 @@ def _build(cfg, hold: frozenset = frozenset()) -> int:
         extra = f" — {drop['reason']}" if drop.get("reason") else ""
         print(f"  {drop['status']:<9} {drop['file']}{extra}")
     print(result.message)
+    _push_after_build(cfg)
+    return 0
+
+
+def _push_after_build(cfg) -> None:
+    """The store being down never fails a build: say so, and leave it for the next build or `push`."""
+    from .progress import reporter
+    from .remote import RemoteError, configured, push
+
+    if not configured(cfg):
+        return
+    try:
+        with reporter() as progress:
+            print(push(cfg, progress).message)
+    except RemoteError as exc:
+        logging.getLogger("nova.remote").warning("event=remote_push_failed why=%r", str(exc))
+        print(f"nova-pipeline: {exc}; what was not sent goes with the next build or `nova-pipeline push`",
+              file=sys.stderr)
+
+
+def _transfer(cfg, args) -> int:
+    from .progress import reporter
+
+    with reporter() as progress:
+        if args.command == "push":
+            from .remote import push
+
+            print(push(cfg, progress).message)
+        elif args.command == "pull":
+            from .remote import pull
+
+            number = None
+            if args.version:
+                try:
+                    number = int(args.version.lower().removeprefix("v"))
+                except ValueError:
+                    raise NovaError(f"{args.version!r} is not a version; write it as v12 or 12") from None
+            info, target = pull(cfg, Path(args.dest), number, progress)
+            print(f"pulled v{info['version']} (as of {info['as_of']}, built {info['built_at'][:16]}, "
+                  f"{info['size'] / 1e6:,.1f} MB) to {target}; sha256 verified")
+            print(f"open it with: nova-tui --warehouse {target}")
+        else:
+            from .export import export
+
+            folder, counts = export(cfg, progress)
+            print(f"exported {len(counts)} gold tables ({sum(n for _, n in counts):,} rows) to {folder}: "
+                  "Parquet, Excel CSV and README.md")
     return 0

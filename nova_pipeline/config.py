@@ -58,6 +58,11 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "polling": (bool, False),
         "retry_max_seconds": (float, 300.0),
     },
+    "remote": {
+        "endpoint": (str, ""),
+        "secure": (bool, True),
+        "bucket": (str, "nova-warehouse"),
+    },
     "log": {
         "level": (str, "info"),
     },
@@ -168,6 +173,10 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
         date.fromisoformat(e["start_date"])
     except ValueError:
         raise ConfigError(f"{file}: [external] start_date must be a date written yyyy-mm-dd, got {e['start_date']!r}") from None
+    endpoint = v["remote"]["endpoint"]
+    if "://" in endpoint or "/" in endpoint:
+        raise ConfigError(f"{file}: [remote] endpoint is host:port, without scheme or path (got {endpoint!r}); "
+                          "say https with secure = true, http with secure = false")
     if v["log"]["level"] not in LOG_LEVELS:
         raise ConfigError(f"{file}: [log] level must be one of {', '.join(LOG_LEVELS)}")
 

@@ -6,7 +6,8 @@ import sys
 from contextlib import contextmanager
 
 log = logging.getLogger("nova.progress")
-LABELS = {"land": "landing drops", "build": "rebuilding silver and gold", "publish": "publishing"}
+LABELS = {"land": "landing drops", "build": "rebuilding silver and gold", "publish": "publishing",
+          "push": "sending to the remote store", "pull": "downloading", "export": "exporting gold tables"}
 
 
 @contextmanager

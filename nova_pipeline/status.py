@@ -14,6 +14,7 @@ from .config import Config
 from .db import connect
 from .errors import WarehouseError
 from .publish import CURRENT, current_version
+from .remote import state_lines
 
 
 def open_warehouse(cfg: Config, file: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Path]:
@@ -83,6 +84,7 @@ def status_text(cfg: Config) -> str:
         counts = dict(con.execute("SELECT status, count(*) FROM gold.reorder_status GROUP BY status").fetchall())
         lines.append(f"reorder     {counts.get('stockout', 0)} stockout, {counts.get('below_reorder', 0)} below reorder, "
                      f"{counts.get('ok', 0)} ok")
+        lines += state_lines(cfg)
         lines += ["", "sources (newest delivery per kind, against its [freshness] limit; latest loaded file)"]
         for f in freshness(con, cfg.values["freshness"], datetime.now(timezone.utc)):
             state = "STALE" if f.stale else "ok"
