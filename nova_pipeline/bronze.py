@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from .db import sql_path
+
 LEDGER_COLUMNS = (
     "drop_key VARCHAR, file_name VARCHAR, path VARCHAR, sha256 VARCHAR, kind VARCHAR, status VARCHAR, "
     "rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, reason VARCHAR, "
@@ -60,15 +62,11 @@ def atomic_copy_to(con: duckdb.DuckDBPyConnection, query: str, target: Path, par
     """COPY a query to a Parquet file under a temporary name, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    con.execute(f"COPY ({query}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
+    con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
     fsync_dir(target.parent)
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 class Lake:
@@ -115,10 +113,10 @@ class Lake:
 
     # -- ledger ---------------------------------------------------------------------------------
     def ledger_glob(self) -> str:
-        return _sql_path(self.ledger / "*.parquet")
+        return sql_path(self.ledger / "*.parquet")
 
     def rejects_glob(self) -> str:
-        return _sql_path(self.rejects / "*.parquet")
+        return sql_path(self.rejects / "*.parquet")
 
     def has_ledger(self) -> bool:
         return any(self.ledger.glob("*.parquet"))

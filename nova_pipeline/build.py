@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from statistics import NormalDist
-from typing import Callable
 
 import duckdb
 
@@ -21,9 +20,9 @@ from .config import Config
 from .db import connect, run_script
 from .errors import ChecksFailed, WarehouseError
 from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
+from .progress import Progress, silent
 
 log = logging.getLogger("nova.build")
-Progress = Callable[[str, int, int], None]
 LAST_BUILD = "last_build.json"
 
 
@@ -46,11 +45,7 @@ class BuildResult:
             f"blocked by failed checks ({failed}); nothing is published yet"
 
 
-def _noop(stage: str, done: int, total: int) -> None:
-    pass
-
-
-def build(cfg: Config, progress: Progress = _noop, hold: frozenset[Path] = frozenset()) -> BuildResult:
+def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = frozenset()) -> BuildResult:
     started = time.monotonic()
     lake = Lake(cfg.lake)
     with publish.BuildLock(cfg.warehouse):

@@ -26,6 +26,11 @@ def connect(path: str | Path = ":memory:", read_only: bool = False, threads: int
     return con
 
 
+def sql_path(path: str | Path) -> str:
+    """A path inside a single-quoted SQL string literal."""
+    return str(path).replace("'", "''")
+
+
 def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run every statement of sql/<name>.sql; `$name` placeholders come from params."""
     for statement in split_statements(sql_text(name)):

@@ -11,26 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
 from .catalog import TABLES
 from .config import Config
+from .db import sql_path
+from .progress import Progress, silent
 from .status import open_warehouse
 
-Progress = Callable[[str, int, int], None]
 FORMULA_START = "^[=+@\\t\\r-]"  # RE2: a text starting with = + @ tab CR or -
 NUMBER_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
 BOM = b"\xef\xbb\xbf"
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    pass
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def excel_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -49,7 +41,7 @@ def excel_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"SELECT {', '.join(cols)} FROM {table}"
 
 
-def export(cfg: Config, progress: Progress = _noop) -> tuple[Path, list[tuple[str, int]]]:
+def export(cfg: Config, progress: Progress = silent) -> tuple[Path, list[tuple[str, int]]]:
     con, _ = open_warehouse(cfg)
     try:
         version, built_at, as_of = con.execute("SELECT version, built_at, as_of FROM meta.build").fetchone()
@@ -63,9 +55,9 @@ def export(cfg: Config, progress: Progress = _noop) -> tuple[Path, list[tuple[st
         for i, table in enumerate(tables):
             progress("export", i, len(tables))
             name = table.split(".")[1]
-            con.execute(f"COPY {table} TO '{_sql_path(tmp / f'{name}.parquet')}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(f"COPY {table} TO '{sql_path(tmp / f'{name}.parquet')}' (FORMAT parquet, COMPRESSION zstd)")
             plain = tmp / f".{name}.csv.part"
-            con.execute(f"COPY ({excel_select(con, table)}) TO '{_sql_path(plain)}' "
+            con.execute(f"COPY ({excel_select(con, table)}) TO '{sql_path(plain)}' "
                         "(FORMAT csv, HEADER, DELIMITER ';', QUOTE '\"', NEW_LINE '\\r\\n')")
             with open(tmp / f"{name}.csv", "wb") as out, open(plain, "rb") as src:
                 out.write(BOM)

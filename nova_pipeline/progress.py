@@ -4,10 +4,17 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import contextmanager
+from typing import Callable
 
 log = logging.getLogger("nova.progress")
+# progress(stage, done, total): called by build, push, pull and export as work advances.
+Progress = Callable[[str, int, int], None]
 LABELS = {"land": "landing drops", "build": "rebuilding silver and gold", "publish": "publishing",
           "push": "sending to the remote store", "pull": "downloading", "export": "exporting gold tables"}
+
+
+def silent(stage: str, done: int, total: int) -> None:
+    """The Progress that reports nothing (library calls, tests)."""
 
 
 @contextmanager

@@ -24,16 +24,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 from . import publish
 from .bronze import fsync_dir, sha256_file
 from .config import Config
-from .db import connect
+from .db import connect, sql_path
 from .errors import NovaError
+from .progress import Progress, silent
 
 log = logging.getLogger("nova.remote")
-Progress = Callable[[str, int, int], None]
 
 LAYER_BUCKETS = {"bronze": "nova-bronze", "silver": "nova-silver", "gold": "nova-gold"}
 STATE_FILE = "remote.json"
@@ -47,10 +46,6 @@ class RemoteError(NovaError):
 
 def configured(cfg: Config) -> bool:
     return bool(cfg.values["remote"]["endpoint"])
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    pass
 
 
 @dataclass
@@ -139,7 +134,7 @@ def manifest(path: Path, version: int) -> dict:
             "built_at": built_at.isoformat(), "as_of": as_of.isoformat() if as_of else None}
 
 
-def push(cfg: Config, progress: Progress = _noop) -> PushResult:
+def push(cfg: Config, progress: Progress = silent) -> PushResult:
     """Send what the store lacks: versions (+ manifests), bronze files, the current silver and gold."""
     started = time.monotonic()
     try:
@@ -256,7 +251,7 @@ def _layers_to_send(cfg: Config, store: Store, current: int | None) -> list[tupl
         for schema, table in tables:
             path = folder / schema / f"{table}.parquet"
             path.parent.mkdir(exist_ok=True)
-            con.execute(f"COPY {schema}.{table} TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(f"COPY {schema}.{table} TO '{sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
             out.append((LAYER_BUCKETS[schema], f"{table}/{table}.parquet", path))
     finally:
         con.close()
@@ -302,7 +297,7 @@ def state_lines(cfg: Config) -> list[str]:
 
 # -- pull ----------------------------------------------------------------------------------------
 
-def pull(cfg: Config, dest: Path, version: int | None = None, progress: Progress = _noop) -> tuple[dict, Path]:
+def pull(cfg: Config, dest: Path, version: int | None = None, progress: Progress = silent) -> tuple[dict, Path]:
     """Download a version (the newest by default), verify its sha256, and only then put it at dest."""
     store = open_store(cfg)
     try:

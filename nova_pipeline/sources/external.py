@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..db import sql_path
 from ..errors import DropRejected
 
 LOCAL_TZ = "America/Bahia"  # Open-Meteo hours are UTC; a day is a day in Salvador.
@@ -143,16 +144,12 @@ WEATHER = ExternalKind(
 KINDS = {k.kind: k for k in (SELIC, PTAX, IPCA, WEATHER)}
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def read_external(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> tuple[str, str]:
     """Stage `<kind>_ok` and `<kind>_rejected`; raise DropRejected for an unusable body."""
     spec = KINDS[kind]
     if path.stat().st_size == 0:
         raise DropRejected("empty file (0 bytes)")
-    src = f"read_text('{_sql_path(path)}')"
+    src = f"read_text('{sql_path(path)}')"
     try:
         valid, head = con.execute(f"SELECT json_valid(content), left(content, 60) FROM {src}").fetchone()
     except duckdb.Error as exc:  # not UTF-8, unreadable
