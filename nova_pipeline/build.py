@@ -194,12 +194,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
 def _holidays(con) -> None:
     import holidays  # heavy import, only when a build needs the calendar
 
-    years = con.execute(
-        "SELECT min(year(d)), max(year(d)) FROM (SELECT request_date d FROM silver.requisition UNION ALL "
-        "SELECT purchase_date FROM silver.requisition UNION ALL SELECT position_date FROM silver.stock UNION ALL "
-        "SELECT \"date\" FROM silver.forecast UNION ALL SELECT \"date\" FROM silver.external_selic UNION ALL "
-        "SELECT \"date\" FROM silver.external_ptax UNION ALL SELECT \"month\" FROM silver.external_ipca UNION ALL "
-        "SELECT local_date FROM silver.external_weather)").fetchone()
+    years = con.execute("SELECT min(year(d)), max(year(d)) FROM data_days").fetchone()  # view of silver.sql
     rows = []
     if years[0] is not None:
         cal = holidays.country_holidays("BR", subdiv="BA", years=range(years[0], years[1] + 1))

@@ -1,6 +1,7 @@
 -- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
 -- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous.
--- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status).
+-- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status);
+-- temp view data_days(d) made by silver.sql.
 CREATE SCHEMA IF NOT EXISTS gold;
 
 -- The as-of date: the latest stock snapshot's date (the supplies data's end when there is no snapshot).
@@ -75,10 +76,7 @@ ORDER BY 1;
 CREATE TABLE gold.dim_date AS
 WITH bounds AS (
     SELECT least(min(d), (SELECT as_of FROM as_of)) AS lo, greatest(max(d), (SELECT as_of FROM as_of)) AS hi
-    FROM (SELECT request_date AS d FROM silver.requisition UNION ALL SELECT purchase_date FROM silver.requisition
-          UNION ALL SELECT position_date FROM silver.stock UNION ALL SELECT "date" FROM silver.forecast
-          UNION ALL SELECT "date" FROM gold.external_daily)
-    WHERE d IS NOT NULL
+    FROM data_days
 )
 SELECT d::DATE AS "date", year(d) AS "year", quarter(d) AS quarter, month(d) AS "month",
        weekofyear(d) AS week, isodow(d) AS day_of_week, isodow(d) >= 6 AS is_weekend,

@@ -66,3 +66,14 @@ SELECT time_utc, "date" AS local_date, temperature_c, humidity_pct, precipitatio
 FROM bronze_external_weather
 QUALIFY row_number() OVER (PARTITION BY time_utc
                            ORDER BY temperature_c IS NULL, ingested_at DESC, line_number DESC) = 1;
+
+-- Every day the data speaks of: the span of gold.dim_date and the years of its holiday calendar.
+CREATE TEMP VIEW data_days AS
+SELECT d FROM (
+    SELECT request_date AS d FROM silver.requisition UNION ALL SELECT purchase_date FROM silver.requisition
+    UNION ALL SELECT position_date FROM silver.stock UNION ALL SELECT "date" FROM silver.forecast
+    UNION ALL SELECT "date" FROM silver.external_selic UNION ALL SELECT "date" FROM silver.external_ptax
+    UNION ALL SELECT "month" FROM silver.external_ipca UNION ALL SELECT last_day("month") FROM silver.external_ipca
+    UNION ALL SELECT local_date FROM silver.external_weather
+)
+WHERE d IS NOT NULL;
