@@ -2,6 +2,9 @@
 of docs/warehouse.md (`python -m nova_pipeline.catalog > docs/warehouse.md`)."""
 from __future__ import annotations
 
+# The lineage columns every public series' silver table has.
+_FETCHED = {"source_file": "answer file (landing/external)", "ingested_at": "when that answer was landed"}
+
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "silver.requisition": ("Supplies export lines, typed and de-duplicated across overlapping exports.", {
         "requisition_key": "content hash of the line + its occurrence number among identical lines of its file",
@@ -30,27 +33,23 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "source_file": "drop file", "sha256": "sha256 of the drop", "ingested_at": "when the drop was landed",
     }),
     "silver.external_selic": ("Selic target rate per day (Banco Central SGS series 432), newest fetch wins.", {
-        "date": "day", "selic_pct": "Selic target, % a year", "source_file": "answer file (landing/external)",
-        "ingested_at": "when that answer was landed",
+        "date": "day", "selic_pct": "Selic target, % a year", **_FETCHED,
     }),
     "silver.external_ptax": ("PTAX USD quotes, every bulletin of every day (Banco Central Olinda).", {
         "date": "day of the quote", "quoted_at": "time of the bulletin (Brasília time, as published)",
         "bulletin": "Abertura, Intermediário or Fechamento (the day's closing)",
-        "buy_brl": "cotacaoCompra, BRL per USD", "sell_brl": "cotacaoVenda, BRL per USD",
-        "source_file": "answer file (landing/external)", "ingested_at": "when that answer was landed",
+        "buy_brl": "cotacaoCompra, BRL per USD", "sell_brl": "cotacaoVenda, BRL per USD", **_FETCHED,
     }),
     "silver.external_ipca": ("IPCA monthly change (IBGE SIDRA table 1737, variable 63).", {
         "month": "first day of the month", "ipca_pct": "IPCA change in the month, %",
-        "month_name": "month as IBGE names it (janeiro 2024)", "source_file": "answer file (landing/external)",
-        "ingested_at": "when that answer was landed",
+        "month_name": "month as IBGE names it (janeiro 2024)", **_FETCHED,
     }),
     "silver.external_weather": ("Hourly weather at the configured point (Open-Meteo archive); a null is an hour "
                                 "the archive did not have yet.", {
         "time_utc": "start of the hour, UTC", "local_date": "the day in America/Bahia that hour belongs to",
         "temperature_c": "temperature at 2 m, °C", "humidity_pct": "relative humidity at 2 m, %",
         "precipitation_mm": "precipitation in the hour, mm", "wind_kmh": "wind speed at 10 m, km/h",
-        "latitude": "grid point latitude Open-Meteo answered for", "longitude": "grid point longitude",
-        "source_file": "answer file (landing/external)", "ingested_at": "when that answer was landed",
+        "latitude": "grid point latitude Open-Meteo answered for", "longitude": "grid point longitude", **_FETCHED,
     }),
     "gold.dim_item": ("Every item seen in supplies, stock or forecasts.", {
         "item_id": "ERP item code", "description": "latest description (stock report first)",

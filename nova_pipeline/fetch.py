@@ -9,6 +9,7 @@ holds of it (providers revise recent values), or from [external] start_date when
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -227,8 +228,6 @@ def _fetch_one(client: httpx.Client, cfg: Config, provider: Provider, last: date
 
 
 def _looks_like_json(body: bytes) -> bool:
-    import json
-
     try:
         json.loads(body)
         return True

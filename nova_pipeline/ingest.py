@@ -20,8 +20,8 @@ from .sources.erp_csv import read_erp_csv
 log = logging.getLogger("nova.ingest")
 
 IGNORED = ("*.tmp", "*.part", ".*", "~$*", "*.swp", "*.crdownload")
-# The date column that says which period a drop covers.
-DATA_DATE = {"suprimentos": "br_date(request_date)", "estoque": "br_date(position_date)", "forecast": '"date"',
+# The date column that says which period a drop covers, where it is not the staged "date" column.
+DATA_DATE = {"suprimentos": "br_date(request_date)", "estoque": "br_date(position_date)",
              "external_ipca": 'last_day("date")'}
 
 

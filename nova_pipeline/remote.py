@@ -261,6 +261,8 @@ def _layers_to_send(cfg: Config, store: Store, current: int | None) -> list[tupl
 # -- state, for status -----------------------------------------------------------------------------
 
 def _save_state(cfg: Config, ok: bool, error: str | None = None, result: PushResult | None = None) -> None:
+    if not cfg.warehouse.is_dir():
+        return
     path = cfg.warehouse / STATE_FILE
     try:
         state = json.loads(path.read_text())
@@ -270,8 +272,6 @@ def _save_state(cfg: Config, ok: bool, error: str | None = None, result: PushRes
     state.update({"endpoint": cfg.values["remote"]["endpoint"], "last_attempt": now, "ok": ok, "error": error})
     if ok:
         state.update({"last_success": now, "synced_version": publish.current_version(cfg.warehouse)})
-    if not cfg.warehouse.is_dir():
-        return
     tmp = path.with_name(f".{STATE_FILE}.tmp")
     tmp.write_text(json.dumps(state, indent=1))
     os.replace(tmp, path)
