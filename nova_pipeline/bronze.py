@@ -144,6 +144,24 @@ class Lake:
         atomic_copy_to(con, f"SELECT {select}", self.ledger / f"{drop.key}.parquet", {n: row[n] for n in names})
 
     # -- bronze ---------------------------------------------------------------------------------
+    def relative(self, path: Path) -> str:
+        """A bronze path as the ledger stores it: relative to the lake, so a moved site still builds."""
+        return path.relative_to(self.root).as_posix()
+
+    def resolve(self, stored: str) -> Path:
+        """The bronze file a ledger entry names. Entries written before paths were relative hold an
+        absolute path: it is used when it exists, else its part from `bronze/` on is found in this lake."""
+        p = Path(stored)
+        if not p.is_absolute():
+            return self.root / p
+        if p.exists():
+            return p
+        parts = p.parts
+        if "bronze" in parts:
+            i = len(parts) - 1 - parts[::-1].index("bronze")
+            return self.root.joinpath(*parts[i:])
+        return p
+
     def bronze_path(self, kind: str, drop: Drop, when: datetime) -> Path:
         return (self.root / "bronze" / kind / f"year={when:%Y}" / f"month={when:%m}" / f"day={when:%d}"
                 / f"{drop.sha256}.parquet")
@@ -168,14 +186,16 @@ class Lake:
             )
 
     # -- quarantine -----------------------------------------------------------------------------
-    def quarantine_file(self, drop: Drop, reason: str, when: datetime) -> Path:
-        """Keep a copy of a rejected drop with its reason beside it; the original is left alone."""
+    def quarantine_file(self, drop: Drop, reason: str, when: datetime, copy: bool = True) -> Path:
+        """Keep a copy of a rejected drop with its reason beside it; the original is left alone.
+        copy=False (a link refused unread): only the reason is written, nothing of the target."""
         folder = self.quarantine / f"{when:%Y-%m-%d}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{drop.sha256[:12]}__{drop.path.name}"
-        tmp = folder / f".{target.name}.tmp"
-        shutil.copyfile(drop.path, tmp)
-        os.replace(tmp, target)
+        if copy:
+            tmp = folder / f".{target.name}.tmp"
+            shutil.copyfile(drop.path, tmp)
+            os.replace(tmp, target)
         target.with_name(target.name + ".reason.txt").write_text(
             f"file: {drop.rel}\nsha256: {drop.sha256}\nrejected_at: {when.isoformat()}\nreason: {reason}\n",
             encoding="utf-8",

@@ -1,6 +1,7 @@
 """One build: land new drops, rebuild silver and gold into a fresh file, check, publish."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -17,8 +18,8 @@ from .bronze import Drop, Lake
 from .catalog import catalog_rows
 from .checks import blocking_failures, run_checks
 from .config import Config
-from .db import connect, run_script
-from .errors import ChecksFailed, WarehouseError
+from .db import connect, run_script, sql_path
+from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
 from .progress import Progress, silent
 
@@ -28,11 +29,12 @@ LAST_BUILD = "last_build.json"
 
 @dataclass
 class BuildResult:
-    outcome: str  # published | nothing_new | blocked
+    outcome: str  # published | nothing_new | blocked | failed
     version: int | None = None
     new_drops: list[dict] = field(default_factory=list)
     checks: list[tuple] = field(default_factory=list)
     seconds: float = 0.0
+    error: str | None = None  # outcome failed: the error's first line
 
     @property
     def message(self) -> str:
@@ -46,26 +48,60 @@ class BuildResult:
 
 
 def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = frozenset()) -> BuildResult:
+    """One build under the lock. A failure is recorded (last_build.json: outcome failed, the error's
+    first line) for `status` and monitoring, then raised; an OSError that names no file is given the
+    folder it happened in."""
     started = time.monotonic()
+    where = Where(cfg.lake)
+    try:
+        return _build(cfg, progress, hold, started, where)
+    except (ChecksFailed, BuildLocked):
+        raise
+    except Exception as exc:
+        if isinstance(exc, OSError) and not exc.filename:
+            exc = WarehouseError(f"{exc.strerror or exc} [Errno {exc.errno}] while writing in {where.path}")
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        try:
+            _write_last_build(cfg.warehouse, BuildResult("failed", publish.current_version(cfg.warehouse),
+                                                         error=first), started)
+        except OSError:
+            pass  # the disk that failed the build may refuse this too; the daemon records it then
+        raise exc
+
+
+@dataclass
+class Where:
+    """The folder a build is writing in, to name it in errors that name none (ENOSPC on write)."""
+    path: Path
+
+
+def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: float, where: Where) -> BuildResult:
     lake = Lake(cfg.lake)
     with publish.BuildLock(cfg.warehouse):
         publish.remove_orphans(cfg.warehouse)
+        served = publish.recover_unserved(cfg.warehouse, validate_file)
+        if served:
+            log.warning("event=unserved_version_recovered version=%d why='a build was stopped between publishing "
+                        "it and swapping current; it is complete and now serves'", served)
         lake.prepare()
         temp = publish.temp_file(cfg.warehouse)
         con = connect(temp)
-        con.execute(f"SET temp_directory = '{lake.tmp}'")
+        con.execute(f"SET temp_directory = '{sql_path(lake.tmp)}'")
         try:
-            new = land_new_drops(con, cfg, lake, progress, hold)
+            new, waiting = land_new_drops(con, cfg, lake, progress, hold)
             previous = publish.current_version(cfg.warehouse)
-            prev_keys = attach_previous(con, cfg.warehouse, previous)
+            prev_keys, prev_waiting = attach_previous(con, cfg.warehouse, previous)
             pending = lake.known(con)[0] - prev_keys
-            if not pending:
+            now_waiting = {(w["path"], w["reason"]) for w in waiting}
+            if not pending and now_waiting == prev_waiting:
                 con.close()
                 _discard(temp)
                 result = BuildResult("nothing_new", previous, new, seconds=time.monotonic() - started)
+                _write_last_build(cfg.warehouse, result, started)
                 return result
             version = publish.next_version(cfg.warehouse)
-            checks = assemble(con, cfg, lake, version, previous, len(pending), progress)
+            where.path = temp
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting)
             con.execute("CHECKPOINT")
             con.close()
             result = BuildResult("published", version, new, checks)
@@ -75,6 +111,7 @@ def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = froz
                 _write_last_build(cfg.warehouse, result, started)
                 raise ChecksFailed(result.message)
             progress("publish", 0, 1)
+            where.path = cfg.warehouse
             validate_file(temp)
             publish.finalize(temp, cfg.warehouse, version)
             publish.apply_retention(cfg.warehouse, cfg.get("publish", "retention"))
@@ -96,67 +133,100 @@ def _discard(temp: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress, hold: frozenset[Path] = frozenset()) -> list[dict]:
+def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
+                   hold: frozenset[Path] = frozenset()) -> tuple[list[dict], list[dict]]:
+    """Land every drop not in the ledger yet. Returns (what was done, files waiting: unreadable now)."""
     known_keys, known_shas = lake.known(con)
     cache = lake.load_hash_cache()
     candidates = discover(cfg, hold)
-    todo: list[Drop] = []
+    todo: list[tuple[Drop, str | None]] = []
+    waiting: list[dict] = []
     for c in candidates:
+        if c.refused:  # never opened: the identity is the link's target, not its content
+            sha = hashlib.sha256(f"link:{os.readlink(c.path) if c.path.is_symlink() else c.path}".encode()).hexdigest()
+            drop = Drop(c.path, c.rel, c.kind, sha, 0)
+            if drop.key not in known_keys:
+                todo.append((drop, c.refused))
+            continue
         try:
             sha, size = lake.hash_of(c.path, cache)
-        except OSError as exc:  # vanished or unreadable between listing and reading
-            log.warning("event=drop_unreadable file=%s error=%r", c.rel, exc.strerror)
+        except FileNotFoundError:  # vanished between listing and reading
+            continue
+        except OSError as exc:  # unreadable (permissions, I/O): visible as waiting until it can be read
+            reason = f"cannot be read ({exc.strerror or exc}); it is taken as soon as it can be read"
+            if isinstance(exc, PermissionError):
+                reason = (f"cannot be read by the service user ({exc.strerror}); give it read permission "
+                          "(e.g. chmod g+r) and it is taken at the next build")
+            waiting.append({"path": c.rel, "kind": c.kind, "reason": reason})
+            log.warning("event=drop_waiting file=%s reason=%r", c.rel, reason)
             continue
         drop = Drop(c.path, c.rel, c.kind, sha, size)
         if drop.key not in known_keys:
-            todo.append(drop)
+            todo.append((drop, None))
     lake.save_hash_cache(cache)
     done = []
     seen = dict.fromkeys(known_shas)
-    for i, drop in enumerate(todo):
+    max_quantity = cfg.get("ingest", "max_quantity")
+    for i, (drop, refused) in enumerate(todo):
         progress("land", i, len(todo))
-        if drop.sha256 in seen:
-            fields = dict(status="duplicate", reason="same bytes as a drop already processed",
-                          received_at=datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        if refused:
+            lake.quarantine_file(drop, refused, now, copy=False)
+            fields = dict(status="rejected", reason=refused, received_at=now)
+            lake.record(con, drop, **fields)
+            log.warning("event=drop_rejected file=%s kind=%s reason=%r", drop.rel, drop.kind, refused)
+        elif drop.sha256 in seen:
+            fields = dict(status="duplicate", reason="same bytes as a drop already processed", received_at=now)
             lake.record(con, drop, **fields)
             log.info("event=drop_duplicate file=%s sha256=%s", drop.rel, drop.sha256[:12])
         else:
-            fields = ingest(con, lake, drop)
+            fields = ingest(con, lake, drop, max_quantity)
         seen[drop.sha256] = None
         done.append({"file": drop.rel, "kind": drop.kind, **{k: fields.get(k) for k in ("status", "reason", "rows_loaded", "rows_rejected")}})
     progress("land", len(todo), len(todo))
-    return done
+    return done, waiting
 
 
-def attach_previous(con, warehouse: Path, previous: int | None) -> set[str]:
-    """Attach the serving version read-only (statuses, history); return the drop keys it contains."""
+def attach_previous(con, warehouse: Path, previous: int | None) -> tuple[set[str], set[tuple[str, str]]]:
+    """Attach the serving version read-only (statuses, history); return the drop keys it contains
+    and the files it listed as waiting (path, reason)."""
     if previous is None:
-        return set()
+        return set(), set()
     try:
-        con.execute(f"ATTACH '{publish.version_file(warehouse, previous)}' AS prev (READ_ONLY)")
-        return {r[0] for r in con.execute("SELECT drop_key FROM prev.meta.source_files").fetchall()}
+        con.execute(f"ATTACH '{sql_path(publish.version_file(warehouse, previous))}' AS prev (READ_ONLY)")
+        keys = {r[0] for r in con.execute("SELECT drop_key FROM prev.meta.source_files").fetchall()}
     except duckdb.Error as exc:
         log.warning("event=previous_unreadable version=%s error=%r", previous, str(exc).splitlines()[0])
         con.execute("DETACH DATABASE IF EXISTS prev")
-        return set()
+        return set(), set()
+    try:
+        waiting = {(p, r) for p, r in con.execute("SELECT path, reason FROM prev.meta.waiting_files").fetchall()}
+    except duckdb.Error:  # a version from before waiting files were recorded
+        waiting = set()
+    return keys, waiting
 
 
 def _has_prev(con) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
 
 
-def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress):
+def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
+             waiting: list[dict] = ()):
     """Rebuild silver, gold and meta inside the temp file; return the check results."""
     steps = 5
     progress("build", 0, steps)
     con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE TABLE meta.waiting_files (path VARCHAR, kind VARCHAR, reason VARCHAR, seen_at TIMESTAMPTZ)")
+    if waiting:
+        con.executemany("INSERT INTO meta.waiting_files VALUES (?, ?, ?, now())",
+                        [(w["path"], w["kind"], w["reason"]) for w in waiting])
     con.execute(f"CREATE TABLE meta.source_files AS SELECT * FROM read_parquet('{lake.ledger_glob()}') ORDER BY received_at")
     if lake.has_rejects():
         con.execute(f"CREATE TABLE meta.rejected_rows AS SELECT * FROM read_parquet('{lake.rejects_glob()}') ORDER BY file_name, line_number")
     else:
         con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
     for kind in ALL_KINDS:
-        paths = [r[0] for r in con.execute(
+        paths = [str(lake.resolve(r[0])) for r in con.execute(
             "SELECT bronze_path FROM meta.source_files WHERE kind = ? AND status = 'loaded' ORDER BY received_at", [kind]).fetchall()]
         missing = [p for p in paths if not os.path.exists(p)]
         if missing:
@@ -243,8 +313,29 @@ def validate_file(path: Path) -> None:
 
 def _write_last_build(warehouse: Path, result: BuildResult, started: float) -> None:
     data = {"outcome": result.outcome, "version": result.version, "at": datetime.now(timezone.utc).isoformat(),
+            "error": result.error, "retry_at": None,
             "seconds": round(time.monotonic() - started, 3), "new_drops": result.new_drops,
             "failed_checks": [c[0] for c in blocking_failures(result.checks)]}
     tmp = warehouse / f".{LAST_BUILD}.tmp"
     tmp.write_text(json.dumps(data, default=str, indent=1))
     os.replace(tmp, warehouse / LAST_BUILD)
+
+
+def record_retry(warehouse: Path, exit_code: int, retry_in: float) -> None:
+    """The daemon's note on a failed build: when it retries (monitoring says WARNING until then).
+    A build that could not record its own failure (a full disk) is recorded here."""
+    path = warehouse / LAST_BUILD
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    if data.get("outcome") != "failed":
+        data = {"outcome": "failed", "version": None, "at": datetime.now(timezone.utc).isoformat(),
+                "error": f"the build exited with code {exit_code} without recording why (see the service log)"}
+    data["retry_at"] = datetime.fromtimestamp(time.time() + retry_in, timezone.utc).isoformat()
+    try:
+        tmp = warehouse / f".{LAST_BUILD}.tmp"
+        tmp.write_text(json.dumps(data, default=str, indent=1))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("event=last_build_unrecorded error=%r", exc.strerror)

@@ -131,7 +131,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "rows_read": "data rows read", "rows_loaded": "rows landed in bronze", "rows_rejected": "rows refused (see meta.rejected_rows)",
         "reason": "why the file was rejected or is a duplicate", "received_at": "when it was processed",
         "data_from": "earliest data date in it", "data_to": "latest data date in it",
-        "bronze_path": "its Parquet file in the lake", "size_bytes": "file size",
+        "bronze_path": "its Parquet file, relative to the lake folder (absolute in entries written before 0.2)", "size_bytes": "file size",
+    }),
+    "meta.waiting_files": ("Drops seen in a landing folder that cannot be read yet (permissions, I/O); each is taken "
+                           "by the first build after it becomes readable.", {
+        "path": "the file, relative to the site (landing/... or ml_drops/...)", "kind": "kind of drop its name says",
+        "reason": "why it cannot be read, and what to do", "seen_at": "when the build that found it ran",
     }),
     "meta.rejected_rows": ("Rows that could not be read, with their line and reason.", {
         "sha256": "sha256 of the file", "file_name": "file name", "line_number": "line (CSV) or row (Parquet) number",

@@ -15,7 +15,8 @@ Nova Corrente plant pipeline. Drops (ERP CSV exports in `landing`, ML forecast P
 and published as one versioned warehouse file: warehouse/current.duckdb.
 """
 EPILOG = """\
-exit codes: 0 ok (published, or nothing new), 1 error, 2 a blocking check stopped publication.
+exit codes: 0 ok (published, or nothing new), 1 error, 2 a blocking check stopped publication,
+75 another build holds the lock (try again when it ends).
 config lookup: --config PATH, $NOVA_CONFIG, ./config.toml, /etc/nova/config.toml.
 """
 
@@ -59,7 +60,11 @@ def make_parser() -> argparse.ArgumentParser:
                               description="Make an older, retained version current again and record it in its "
                                           "meta.build.rolled_back_from. The next build publishes on top of it.")
     rollback.add_argument("version", help="version to serve, as vN or N")
-    verify = sub.add_parser("verify", help="open a warehouse file read-only and re-run its checks (exit 0/1)")
+    verify = sub.add_parser("verify", help="check a warehouse file's bytes and re-run its checks (exit 0/1)",
+                            description="Compare the file with the sha256 recorded beside it when it was published "
+                                        "(nova_vNNNNNN.duckdb.sha256); a file without one (an older version, a renamed "
+                                        "copy) has every block of every table read back instead. Then re-run the "
+                                        "checks. `verify FILE` needs no config file.")
     verify.add_argument("file", nargs="?", help="warehouse file (default: warehouse/current.duckdb)")
     fetch = sub.add_parser(
         "fetch-external", help="fetch the public series (Selic, PTAX, IPCA, weather) into landing/external",
@@ -129,6 +134,12 @@ def _dispatch(args) -> int:
 
         cfg = make_demo(args.dir)
         return _build(cfg)
+    if args.command == "verify" and args.file and not args.config and not os.environ.get("NOVA_CONFIG"):
+        from .status import verify  # an analyst's copy: no config file needed
+
+        ok, lines = verify(None, args.file)
+        print("\n".join(lines))
+        return 0 if ok else 1
     cfg = load_config(args.config)
     setup_logging(cfg.get("log", "level"))
     if args.command == "build":

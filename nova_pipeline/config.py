@@ -34,6 +34,9 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     "publish": {
         "retention": (int, 14),
     },
+    "ingest": {
+        "max_quantity": (float, 1_000_000.0),
+    },
     "freshness": {
         "suprimentos_hours": (int, 48),
         "estoque_hours": (int, 48),
@@ -160,6 +163,8 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
         raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
     if v["publish"]["retention"] < 1:
         raise ConfigError(f"{file}: [publish] retention must keep at least 1 version")
+    if not v["ingest"]["max_quantity"] > 0:
+        raise ConfigError(f"{file}: [ingest] max_quantity must be above 0, got {v['ingest']['max_quantity']}")
     w = v["watch"]
     if w["settle_seconds"] < 0 or w["rescan_seconds"] < 1 or w["retry_max_seconds"] < 1:
         raise ConfigError(f"{file}: [watch] settle_seconds must be >= 0, rescan_seconds and retry_max_seconds >= 1")

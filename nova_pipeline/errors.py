@@ -29,6 +29,8 @@ class ChecksFailed(NovaError):
 class BuildLocked(NovaError):
     """Another build holds the warehouse lock."""
 
+    exit_code = 75  # EX_TEMPFAIL: the daemon waits for the other build instead of counting a failure
+
 
 class WarehouseError(NovaError):
     """A warehouse file is missing, incomplete or not ours."""

@@ -1,8 +1,10 @@
 """Finding drops and landing each one: bronze + rejected rows + ledger entry, or quarantine."""
 from __future__ import annotations
 
+import errno
 import fnmatch
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +18,7 @@ from .sources import CSV_KINDS
 from .sources import external
 from .sources import forecast as forecast_source
 from .sources.erp_csv import read_erp_csv
+from .sources.text import excerpt
 
 log = logging.getLogger("nova.ingest")
 
@@ -30,6 +33,7 @@ class Candidate:
     path: Path
     rel: str
     kind: str
+    refused: str | None = None  # why the file is not read at all (a link out of the landing folders)
 
 
 def is_ignored(name: str) -> bool:
@@ -48,42 +52,83 @@ def kind_of(path: Path, root_name: str) -> str | None:
 
 def discover(cfg: Config, hold: frozenset[Path] = frozenset()) -> list[Candidate]:
     """Every drop-shaped file in landing (with subfolders) and ml_drops, oldest first.
-    Files in `hold` (still being written, says `watch`) are left for a later build."""
+    Files in `hold` (still being written, says `watch`) are left for a later build.
+
+    Symbolic links are never followed out of the watched folders: a link whose target lies outside
+    landing/ and ml_drops/ is returned with `refused` set and is never opened; linked folders are
+    not descended into."""
     found = []
-    for root_name, root in (("landing", cfg.landing), ("ml_drops", cfg.ml_drops)):
-        if not root.is_dir():
-            continue
-        for path in root.rglob("*"):
-            rel_parts = path.relative_to(root).parts
-            if any(is_ignored(part) for part in rel_parts) or not path.is_file() or path in hold:
-                continue
-            kind = kind_of(path, root_name)
-            if kind:
-                found.append(Candidate(path, f"{root_name}/{path.relative_to(root).as_posix()}", kind))
+    roots = [(name, root, root.resolve()) for name, root in (("landing", cfg.landing), ("ml_drops", cfg.ml_drops))
+             if root.is_dir()]
+    inside = [real for _, _, real in roots]
+    for root_name, root, _ in roots:
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not is_ignored(d))
+            for link in (d for d in dirs if (here / d).is_symlink()):
+                log.warning("event=link_not_followed folder=%s", here / link)
+            for name in files:
+                path = here / name
+                if is_ignored(name) or path in hold:
+                    continue
+                kind = kind_of(path, root_name)
+                if not kind:
+                    continue
+                rel = f"{root_name}/{path.relative_to(root).as_posix()}"
+                refused = None
+                if path.is_symlink():
+                    target = Path(os.path.realpath(path))
+                    if not any(target.is_relative_to(r) for r in inside):
+                        refused = (f"symbolic link to {excerpt(str(target))}, outside the landing folders: "
+                                   "refused and never read; copy the file itself into landing/")
+                    elif not target.is_file():
+                        continue
+                elif not path.is_file():
+                    continue
+                found.append(Candidate(path, rel, kind, refused))
     return sorted(found, key=lambda c: (_mtime(c.path), c.rel))
 
 
 def _mtime(path: Path) -> float:
     try:
-        return path.stat().st_mtime
+        return path.lstat().st_mtime
     except OSError:
         return 0.0
 
 
-def stage(con: duckdb.DuckDBPyConnection, drop: Drop, lake: Lake) -> tuple[str, str]:
+def stage(con: duckdb.DuckDBPyConnection, drop: Drop, lake: Lake, max_quantity: float | None) -> tuple[str, str]:
     if drop.kind == forecast_source.KIND:
         return forecast_source.read_forecast(con, drop.path)
     if drop.kind in external.KINDS:
         return external.read_external(con, drop.kind, drop.path)
     kind = next(k for k in CSV_KINDS if k.kind == drop.kind)
-    return read_erp_csv(con, kind, drop.path, lake.tmp)
+    return read_erp_csv(con, kind, drop.path, lake.tmp, max_quantity)
 
 
-def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop) -> dict:
+# Errors that are the machine's, not the drop's: the build fails (and is retried), the drop is not blamed.
+MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM}
+
+
+def _staging_failure(exc: Exception) -> DropRejected:
+    """Any other error while reading one drop becomes that drop's reason; the build goes on."""
+    if isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS:
+        raise exc
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, duckdb.OutOfMemoryException) or "No space left" in first:
+        raise exc
+    return DropRejected(f"could not be read: {excerpt(first, 200)}")
+
+
+def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity: float | None = None) -> dict:
     """Land one new drop. Returns its ledger fields; never raises for bad content."""
     now = datetime.now(timezone.utc)
     try:
-        ok, rejected = stage(con, drop, lake)
+        try:
+            ok, rejected = stage(con, drop, lake, max_quantity)
+        except DropRejected:
+            raise
+        except (duckdb.Error, OSError, UnicodeError, ValueError, RuntimeError) as exc:
+            raise _staging_failure(exc) from None
         data_date = DATA_DATE.get(drop.kind, '"date"')
         n_ok, d_from, d_to = con.execute(
             f"SELECT count(*), min({data_date}), max({data_date}) FROM {ok}").fetchone()
@@ -95,7 +140,7 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop) -> dict:
         bronze = lake.write_bronze(con, ok, drop, now)
         fields = dict(status="loaded", rows_read=n_ok + n_rej, rows_loaded=n_ok, rows_rejected=n_rej,
                       reason=f"{n_rej} row(s) rejected" if n_rej else None, received_at=now,
-                      data_from=d_from, data_to=d_to, bronze_path=str(bronze))
+                      data_from=d_from, data_to=d_to, bronze_path=lake.relative(bronze))
         log.info("event=drop_loaded file=%s kind=%s rows=%d rejected=%d", drop.rel, drop.kind, n_ok, n_rej)
     except DropRejected as exc:
         reason, n_rej = exc.reason, exc.rows_rejected

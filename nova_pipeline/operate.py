@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime, timezone
 
 from . import publish
+from .bronze import sha256_file
 from .build import LAST_BUILD, validate_file
 from .config import Config
 from .db import connect
@@ -43,11 +44,35 @@ def rollback(cfg: Config, version: int) -> str:
             validate_file(temp)
             with open(temp, "rb") as fh:
                 os.fsync(fh.fileno())
+            digest = sha256_file(temp)
             os.replace(temp, target)
+            publish.write_sha256(target, digest)
         finally:
             temp.unlink(missing_ok=True)
         publish.point_current(cfg.warehouse, version)
     return f"current is now v{version} (rolled back from v{serving}); the next build publishes a new version on top"
+
+
+def _has_table(con, schema: str, table: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
+def last_build_problems(cfg: Config, now: datetime) -> list[tuple[int, str]]:
+    """A blocked or failed last build: CRITICAL, or WARNING while the daemon's retry is still pending."""
+    try:
+        last = json.loads((cfg.warehouse / LAST_BUILD).read_text())
+    except (OSError, ValueError):
+        return []
+    if last.get("outcome") == "blocked":
+        return [(CRITICAL, f"last build blocked by checks ({', '.join(last.get('failed_checks') or [])})")]
+    if last.get("outcome") == "failed":
+        error = (last.get("error") or "no reason recorded")[:200]
+        retry = last.get("retry_at")
+        if retry and datetime.fromisoformat(retry) > now:
+            return [(WARNING, f"last build failed at {last['at'][:16]}Z, retry at {retry[11:19]}Z: {error}")]
+        return [(CRITICAL, f"last build failed at {last['at'][:16]}Z: {error}")]
+    return []
 
 
 def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
@@ -69,14 +94,13 @@ def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
                 ORDER BY path""").fetchall()]
         if rejected:
             problems.append((WARNING, f"newest drop rejected: {', '.join(rejected)}"))
+        waiting = [r[0] for r in con.execute("SELECT path FROM meta.waiting_files ORDER BY path").fetchall()] \
+            if _has_table(con, "meta", "waiting_files") else []
+        if waiting:
+            problems.append((WARNING, f"{len(waiting)} file(s) waiting, unreadable: {', '.join(waiting[:3])}"))
     finally:
         con.close()
-    try:
-        last = json.loads((cfg.warehouse / LAST_BUILD).read_text())
-        if last.get("outcome") == "blocked":
-            problems.append((CRITICAL, f"last build blocked by checks ({', '.join(last.get('failed_checks') or [])})"))
-    except (OSError, ValueError):
-        pass
+    problems += last_build_problems(cfg, now)
     code = max((c for c, _ in problems), default=OK)
     detail = "; ".join(t for _, t in sorted(problems, reverse=True)) or "fresh, no rejects"
     return code, f"NOVA {LABEL[code]} - v{version} as of {as_of}: {detail}"

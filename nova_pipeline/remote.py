@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import publish
-from .bronze import fsync_dir, sha256_file
+from .bronze import Lake, fsync_dir, sha256_file
 from .config import Config
 from .db import connect, sql_path
 from .errors import NovaError
@@ -130,7 +130,7 @@ def manifest(path: Path, version: int) -> dict:
         built_at, as_of = con.execute("SELECT built_at, as_of FROM meta.build").fetchone()
     finally:
         con.close()
-    return {"version": version, "file": path.name, "sha256": sha256_file(path), "size": path.stat().st_size,
+    return {"version": version, "file": path.name, "sha256": publish.recorded_sha256(path) or sha256_file(path), "size": path.stat().st_size,
             "built_at": built_at.isoformat(), "as_of": as_of.isoformat() if as_of else None}
 
 
@@ -216,7 +216,8 @@ def _bronze_files(cfg: Config, current: int | None) -> list[Path]:
         return []
     con = connect(publish.version_file(cfg.warehouse, current), read_only=True)
     try:
-        paths = [Path(p) for (p,) in con.execute(
+        lake = Lake(cfg.lake)
+        paths = [lake.resolve(p) for (p,) in con.execute(
             "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND bronze_path IS NOT NULL").fetchall()]
     finally:
         con.close()

@@ -13,7 +13,8 @@ from .checks import run_checks
 from .config import Config
 from .db import connect
 from .errors import WarehouseError
-from .publish import CURRENT, current_version
+from .bronze import sha256_file
+from .publish import CURRENT, current_version, recorded_sha256
 from .remote import state_lines
 
 
@@ -75,7 +76,11 @@ def status_text(cfg: Config) -> str:
         if last.exists():
             info = json.loads(last.read_text())
             extra = f", failed checks: {', '.join(info['failed_checks'])}" if info.get("failed_checks") else ""
-            lines.append(f"last build  {info['outcome']} at {info['at'][:19]} ({info['seconds']} s){extra}")
+            if info.get("error"):
+                extra += f": {info['error']}"
+            if info.get("retry_at"):
+                extra += f" (daemon retries at {info['retry_at'][:19]})"
+            lines.append(f"last build  {info['outcome']} at {info['at'][:19]} ({info.get('seconds', '?')} s){extra}")
         passed, total = con.execute("SELECT count(*) FILTER (WHERE passed), count(*) FROM meta.checks").fetchone()
         lines.append(f"checks      {passed}/{total} passed")
         for name, severity, detail in con.execute(
@@ -91,6 +96,11 @@ def status_text(cfg: Config) -> str:
             limit = f"{f.limit} h" if f.limit else "no limit"
             lines.append(f"  {f.kind:<16} {state:<5} received {f.received:%Y-%m-%d %H:%M} ({_age(f.received)}, "
                          f"limit {limit})  {f.file}  data through {f.data_to}  rows {f.rows}")
+        waiting = con.execute("SELECT path, reason FROM meta.waiting_files ORDER BY path").fetchall() \
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
+                           "AND table_name = 'waiting_files'").fetchone()[0] else []
+        if waiting:
+            lines += ["", f"waiting files ({len(waiting)}): seen but not readable yet"] + [f"  {p}: {r}" for p, r in waiting]
         rejected = con.execute("SELECT path, reason FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at").fetchall()
         lines += ["", f"rejected files ({len(rejected)})"] + [f"  {p}: {r}" for p, r in rejected]
         n_rows = con.execute("SELECT count(*) FROM meta.rejected_rows").fetchone()[0]
@@ -100,13 +110,57 @@ def status_text(cfg: Config) -> str:
         con.close()
 
 
-def verify(cfg: Config, file: str | None) -> tuple[bool, list[str]]:
-    con, path = open_warehouse(cfg, file)
+def verify(cfg: Config | None, file: str | None) -> tuple[bool, list[str]]:
+    """Bytes first, then content: the sha256 recorded at publish when there is one (any changed byte
+    fails), else every block of every table is read (DuckDB checks each block's checksum); then the
+    checks. `cfg` may be None when a FILE is given (an analyst's copy, no config file)."""
+    if cfg is None:
+        path = Path(file)
+        if not path.exists():
+            raise WarehouseError(f"no warehouse at {path}")
+    else:
+        path = Path(file) if file else cfg.warehouse / CURRENT
+    lines: list[str] = []
+    real = path.resolve()
+    recorded = recorded_sha256(real) if real.exists() else None
+    if recorded:
+        actual = sha256_file(real)
+        if actual != recorded:
+            return False, [f"FAIL error bytes: sha256 {actual[:16]}… differs from {recorded[:16]}… recorded when "
+                           f"{real.name} was published: the file was changed or damaged",
+                           f"{path}: damaged; pull it again (`nova-pipeline pull`) or roll back to another version"]
+        lines.append(f"ok   error bytes: sha256 matches the one recorded at publish ({recorded[:16]}…)")
+    if cfg is None:
+        try:
+            con = connect(path, read_only=True)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
+    else:
+        con, path = open_warehouse(cfg, file)
     try:
+        if not recorded:
+            bad = read_every_block(con)
+            if bad:
+                return False, lines + [f"FAIL error blocks: {b}" for b in bad] + [
+                    f"{path}: damaged ({len(bad)} unreadable table(s)); use another copy or version"]
+            lines.append("ok   error blocks: every block of every table read back (no sha256 recorded for this file)")
         results = run_checks(con)
     finally:
         con.close()
-    lines = [f"{'ok  ' if ok else 'FAIL'} {sev:<5} {name}: {detail}" for name, sev, ok, detail in results]
+    lines += [f"{'ok  ' if ok else 'FAIL'} {sev:<5} {name}: {detail}" for name, sev, ok, detail in results]
     failed = [r for r in results if r[1] == "error" and not r[2]]
     lines.append(f"{path}: {'verified' if not failed else f'{len(failed)} blocking check(s) failed'}")
     return not failed, lines
+
+
+def read_every_block(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Read every column of every table (a hash over whole rows, so no column is skipped)."""
+    bad = []
+    tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary "
+                         "ORDER BY ALL").fetchall()
+    for schema, table in tables:
+        try:
+            con.execute(f'SELECT sum(hash(t)) FROM "{schema}"."{table}" AS t').fetchone()
+        except duckdb.Error as exc:
+            bad.append(f"{schema}.{table}: {str(exc).splitlines()[0][:160]}")
+    return bad

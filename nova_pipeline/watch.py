@@ -24,21 +24,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import LAST_BUILD
+from .build import LAST_BUILD, record_retry
+from .errors import BuildLocked
 from .config import Config
 from .ingest import discover, is_ignored
 from .notify import Notifier
-from .publish import current_version
+from .publish import BuildLock, current_version
 
 log = logging.getLogger("nova.watch")
 
 FIRST_RETRY_SECONDS = 5.0
+LOCK_WAIT_SECONDS = 1.0
 STOP_GRACE_SECONDS = 8.0  # systemd's TimeoutStopSec is 10 s
 
 
 @dataclass
 class Pending:
-    signature: tuple[int, int]  # size, mtime_ns
+    signature: tuple[int, int, int]  # size, mtime_ns, ctime_ns (a chmod making a file readable changes ctime)
     since: float  # monotonic time the signature was first seen
     settled_at: float | None = None
 
@@ -46,16 +48,16 @@ class Pending:
 @dataclass
 class WatchState:
     pending: dict[Path, Pending] = field(default_factory=dict)
-    handled: dict[Path, tuple[int, int]] = field(default_factory=dict)  # signature when built
+    handled: dict[Path, tuple[int, int, int]] = field(default_factory=dict)  # signature when built
     builds: int = 0
 
 
-def signature(path: Path) -> tuple[int, int] | None:
+def signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 class Watcher:
@@ -215,6 +217,13 @@ class Watcher:
         code, self.child = self.child.returncode, None
         self.state.builds += 1
         seconds = time.monotonic() - started
+        if code == BuildLocked.exit_code:  # e.g. a build child that outlived a killed daemon
+            holder = BuildLock(self.cfg.warehouse).holder()
+            log.warning("event=build_waiting reason=%r", f"another build (pid {holder or '?'}) holds the lock, "
+                        "probably started before this daemon; waiting for it to end")
+            self.notifier.status(f"waiting for build pid {holder or '?'} to end")
+            self.retry_at = time.monotonic() + LOCK_WAIT_SECONDS
+            return
         if code in (0, 2):  # published / nothing new, or blocked by a check: these inputs are done
             for path, sig in signatures.items():
                 self.state.handled[path] = sig
@@ -227,6 +236,7 @@ class Watcher:
             self.notifier.status(self.idle_status())
         else:
             self.retry_at = time.monotonic() + self.retry_delay
+            record_retry(self.cfg.warehouse, code, self.retry_delay)
             log.warning("event=build_failed exit=%d retry_in=%.0fs", code, self.retry_delay)
             self.notifier.status(f"last build failed (exit {code}); retrying in {self.retry_delay:.0f} s")
             self.retry_delay = min(self.retry_delay * 2, self.retry_max)

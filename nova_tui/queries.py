@@ -115,7 +115,15 @@ def sources(con) -> list[Row]:
 
 
 def rejected_files(con) -> list[Row]:
-    return rows(con, """
+    """Rejected drops, and first the drops waiting to become readable (meta.waiting_files, newer files)."""
+    waiting = []
+    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
+                   "AND table_name = 'waiting_files'").fetchone()[0]:
+        waiting = rows(con, """
+            SELECT kind, parse_filename(path) AS file_name, path, epoch(seen_at) AS received_at,
+                   'WAITING: ' || reason AS reason
+            FROM meta.waiting_files ORDER BY path""")
+    return waiting + rows(con, """
         SELECT kind, file_name, path, epoch(received_at) AS received_at, reason
         FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at DESC, path""")
 

@@ -7,7 +7,7 @@ from . import format as fmt
 from . import lists, queries
 from .config import TuiConfig
 from .export import csv_text
-from .warehouse import Target, connect
+from .warehouse import Target, WarehouseProblem, connect
 
 REPORTS = ("reorder", "freshness")
 
@@ -20,16 +20,28 @@ def text_table(columns: tuple[lists.Column, ...], rows: list[dict]) -> str:
 
 
 def report(cfg: TuiConfig, target: Target, name: str, form: str) -> str:
+    import duckdb
+
     con, real = connect(target)
     try:
-        info = queries.build_info(con)
-        if name == "reorder":
-            sections = {"reorder": (lists.REORDER, queries.reorder(con))}
-        else:
-            sources = lists.with_freshness(queries.sources(con), cfg.freshness_hours, cfg.clock())
-            sections = {"sources": (lists.SOURCES, sources), "rejected": (lists.REJECTED, queries.rejected_files(con))}
+        return _report(cfg, con, real, name, form)
+    except duckdb.Error as exc:  # a damaged block in a table the report reads
+        raise WarehouseProblem("Unreadable warehouse", f"{real}: {str(exc).splitlines()[0]}",
+                               "run `nova-pipeline verify` on it, or open another version") from None
     finally:
-        con.close()
+        try:
+            con.close()
+        except duckdb.Error:
+            pass
+
+
+def _report(cfg: TuiConfig, con, real, name: str, form: str) -> str:
+    info = queries.build_info(con)
+    if name == "reorder":
+        sections = {"reorder": (lists.REORDER, queries.reorder(con))}
+    else:
+        sources = lists.with_freshness(queries.sources(con), cfg.freshness_hours, cfg.clock())
+        sections = {"sources": (lists.SOURCES, sources), "rejected": (lists.REJECTED, queries.rejected_files(con))}
     if form == "json":
         return json.dumps({"version": info["version"], "as_of": info["as_of"].isoformat(), "warehouse": str(real),
                            **{k: lists.raw(cols, rows) for k, (cols, rows) in sections.items()}},

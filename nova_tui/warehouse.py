@@ -92,9 +92,12 @@ def connect(target: Target):
             "autoinstall_known_extensions": False, "autoload_known_extensions": False})
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        if "lock" in first.lower():
+        if "conflicting lock" in first.lower() or "could not set lock" in first.lower():
             raise WarehouseProblem("File is being written", f"{real}: {first}",
                                    "a build holds it; open the published `current.duckdb` instead") from None
+        if "corrupt" in first.lower() or "checksum" in first.lower():
+            raise WarehouseProblem("Damaged warehouse file", f"{real}: {first}",
+                                   "run `nova-pipeline verify` on it; open another version or pull it again") from None
         raise WarehouseProblem("Not a warehouse file", f"{real}: {first}",
                                "open a file published by `nova-pipeline build` (nova_vNNNNNN.duckdb)") from None
     try:

@@ -20,6 +20,9 @@ class CsvKind:
     kind: str
     pattern: str
     columns: tuple[Column, ...]
+    # One row per this key inside a file (the contract); repeats are rejected rows (sources/dupes.py).
+    unique: tuple[str, ...] = ()
+    unique_label: str = ""
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -55,6 +58,8 @@ ESTOQUE = CsvKind(
         Column("EM PEDIDO", "on_order", "number", minimum=0),
         Column("DATA POSIÇÃO", "position_date", "date", required=True),
     ),
+    unique=("depot", "item_id", "position_date"),
+    unique_label="depot, item and position date",
 )
 
 CSV_KINDS = (SUPRIMENTOS, ESTOQUE)

@@ -13,9 +13,17 @@ import duckdb
 
 from ..errors import DropRejected
 from . import Column, CsvKind
-from .text import detect_encoding, read_header, transcode
+from .dupes import reject_repeated_keys
+from .text import detect_encoding, excerpt, read_header, transcode
 
 LINE_DELIM = chr(31)  # never present: transcode() refuses control bytes
+# DuckDB refuses a whole file when one line passes its max_line_size (2 MB by default). We let it
+# read lines up to READ_LINE_LIMIT and reject, as a row with its reason, any line over MAX_LINE_BYTES:
+# no ERP line is that long, and the rest of the file loads.
+MAX_LINE_BYTES = 64 << 10
+READ_LINE_LIMIT = 256 << 20
+VALUE_EXCERPT = 40  # characters of a bad value quoted in its reason
+RAW_EXCERPT = 500   # characters kept of an over-long line in meta.rejected_rows
 # A field with its leading ';' (the line gets one too, so every match consumes at least one
 # character): quoted ("" escapes a quote) or unquoted up to the next ';'. No capture group:
 # RE2 is over twice as fast without one.
@@ -37,9 +45,9 @@ def map_header(kind: CsvKind, header: str) -> dict[str, int]:
         else:
             missing.append(col.header)
     if missing:
-        shown = ", ".join(h for h in header.split(";")[:12]) or "(nothing)"
+        shown = excerpt(", ".join(h for h in header.split(";")[:12])) or "(nothing)"
         raise DropRejected(
-            f"not a {kind.kind} export: missing column(s) {', '.join(missing)}; header read: {shown[:200]}"
+            f"not a {kind.kind} export: missing column(s) {', '.join(missing)}; header read: {shown}"
         )
     return positions
 
@@ -50,9 +58,11 @@ def _parsed_sql(col: Column) -> str:
     return f'{fn}("{col.name}") AS "_p_{col.name}"'
 
 
-def _reason_sql(col: Column) -> list[str]:
-    """SQL CASE arms giving the reason a value is unusable, or nothing."""
+def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
+    """SQL CASE arms giving the reason a value is unusable, or nothing. A value is quoted in its
+    reason only as a short excerpt (VALUE_EXCERPT characters, control characters replaced)."""
     v = f'"{col.name}"'
+    shown = f"excerpt({v}, {VALUE_EXCERPT})"
     p = f'"_p_{col.name}"'
     label = col.header
     arms = []
@@ -61,28 +71,36 @@ def _reason_sql(col: Column) -> list[str]:
     if col.type == "number":
         arms.append(
             f"WHEN {p} IS NULL AND clean_text({v}) IS NOT NULL "
-            f"THEN '{label} ''' || {v} || ''' is not a number'"
+            f"THEN '{label} ''' || {shown} || ''' is not a number (write 1.234,5: ''.'' between groups of "
+            f"three digits, '','' before the decimals)'"
         )
         if col.minimum is not None:
             op = "<=" if col.exclusive else "<"
             word = "greater than" if col.exclusive else "at least"
             arms.append(
                 f"WHEN {p} {op} {col.minimum} OR isinf({p}) OR isnan({p}) "
-                f"THEN '{label} must be {word} {col.minimum:g}, got ' || {v}"
+                f"THEN '{label} must be {word} {col.minimum:g}, got ' || {shown}"
+            )
+        if max_number is not None:
+            arms.append(
+                f"WHEN {p} > {float(max_number)!r} "
+                f"THEN '{label} ' || {shown} || ' is above the plausible maximum {max_number:,.0f} "
+                f"([ingest] max_quantity)'"
             )
     if col.type == "date":
         arms.append(
             f"WHEN {p} IS NULL AND clean_text({v}) IS NOT NULL "
-            f"THEN '{label} ''' || {v} || ''' is not a date (dd/mm/yyyy)'"
+            f"THEN '{label} ''' || {shown} || ''' is not a date (dd/mm/yyyy)'"
         )
         arms.append(
             f"WHEN NOT plausible_date({p}) "
-            f"THEN '{label} ' || {v} || ' is out of range (2000-2099)'"
+            f"THEN '{label} ' || {shown} || ' is out of range (2000-2099)'"
         )
     return arms
 
 
-def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, staging: Path) -> tuple[str, str]:
+def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, staging: Path,
+                 max_number: float | None = None) -> tuple[str, str]:
     """Stage the file as temp tables `<kind>_ok` (bronze columns, all text) and `<kind>_rejected`.
 
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
@@ -100,14 +118,15 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             CREATE OR REPLACE TEMP TABLE _lines AS
             SELECT ordinality::BIGINT AS line_number, rtrim(raw, chr(13)) AS raw
             FROM read_csv(?, columns={{'raw': 'VARCHAR'}}, header=false, delim='{LINE_DELIM}',
-                          quote='', escape='', auto_detect=false, strict_mode=false) WITH ORDINALITY
+                          quote='', escape='', auto_detect=false, strict_mode=false,
+                          max_line_size={READ_LINE_LIMIT}) WITH ORDINALITY
             """,
             [str(utf8)],
         )
         # Quoted lines (few) go through the regex and unquoting; the rest through a plain split.
         select_cols = ", ".join(f'f[{positions[c.name]}] AS "{c.name}"' for c in kind.columns)
         parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
-        arms = " ".join(a for c in kind.columns for a in _reason_sql(c))
+        arms = " ".join(a for c in kind.columns for a in _reason_sql(c, max_number))
         names = ", ".join(f'"{c.name}"' for c in kind.columns)
         con.execute(
             f"""
@@ -129,6 +148,8 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             SELECT line_number, raw, {names},
                 md5(concat_ws(chr(31), {", ".join(f'coalesce(trim("{c.name}"), chr(30))' for c in kind.columns)})) AS content_hash,
                 CASE
+                    WHEN strlen(raw) > {MAX_LINE_BYTES}
+                        THEN 'line is ' || strlen(raw) || ' bytes long, over the {MAX_LINE_BYTES} an ERP line can be (damaged export?)'
                     WHEN quoted AND array_to_string(parts, '') <> ';' || raw THEN 'malformed quoting (a quote is not closed or stray)'
                     WHEN len(parts) <> {n_fields} THEN 'expected {n_fields} fields, found ' || len(parts)
                     {arms}
@@ -136,6 +157,11 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             FROM (SELECT *, {parsed} FROM cols)
             """
         )
+        if kind.unique:
+            values = [f'br_number("{c.name}")' if c.type == "number" else f'clean_text("{c.name}")'
+                      for c in kind.columns if c.name not in kind.unique]
+            keys = [f'br_date("{n}")' if kind.column(n).type == "date" else f'trim("{n}")' for n in kind.unique]
+            reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {ok} AS
             SELECT line_number, {names}, content_hash,
@@ -144,7 +170,8 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {rejected} AS "
-            f"SELECT line_number, reason, raw AS raw_line FROM _typed WHERE reason IS NOT NULL"
+            f"SELECT line_number, reason, CASE WHEN strlen(raw) > {MAX_LINE_BYTES} THEN left(raw, {RAW_EXCERPT}) || '…' "
+            f"ELSE raw END AS raw_line FROM _typed WHERE reason IS NOT NULL"
         )
         total = con.execute("SELECT count(*) FROM _typed").fetchone()[0]
         if total == 0:

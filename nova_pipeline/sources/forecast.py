@@ -6,6 +6,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import DropRejected
+from .dupes import reject_repeated_keys
 
 KIND = "forecast"
 PATTERN = "*.parquet"
@@ -81,6 +82,8 @@ def read_forecast(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]
         FROM _fc
         """
     )
+    reject_repeated_keys(con, "_fc_reason", ["model_version", "generated_at", "source", "dataset_id", "trim(item_id)", '"date"'],
+                         ["forecast", "forecast_lower", "forecast_upper"], "run, item and date")
     names = ", ".join(f'"{c}"' for c in COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE forecast_ok AS SELECT line_number, {names} FROM _fc_reason WHERE reason IS NULL")
     con.execute(

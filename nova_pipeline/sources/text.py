@@ -80,7 +80,13 @@ def _first_control(chunk: bytes) -> int:
     return min(i for i in (chunk.find(bytes([b])) for b in CONTROL_BYTES) if i >= 0)
 
 
-def read_header(path: Path) -> str:
-    """First line of a UTF-8 file, without line ending."""
+def read_header(path: Path, limit: int = 64 << 10) -> str:
+    """First line of a UTF-8 file, without line ending (at most `limit` characters are read)."""
     with open(path, encoding="utf-8", newline="") as fh:
-        return fh.readline().rstrip("\r\n")
+        return fh.readline(limit).rstrip("\r\n")
+
+
+def excerpt(text: str, limit: int = 120) -> str:
+    """A short, printable excerpt of file content for a reason: control characters become '?'."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return clean if len(clean) <= limit else clean[:limit] + "…"

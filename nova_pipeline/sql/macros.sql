@@ -1,8 +1,15 @@
 -- Parsing the ERP's text, shared by ingestion (to reject rows) and silver (to type them),
 -- so a row is rejected for exactly the reasons silver could not type it.
--- Brazilian number: thousands '.', decimal ','  ('1.234,5' -> 1234.5); blank -> NULL.
+-- Brazilian number: digits, optionally in '.'-separated groups of three, and an optional ',' decimal
+-- part ('1.234,5' -> 1234.5; '-3' is a number, for the minimum check to explain). Anything else is
+-- NULL, so '2.5', '1,234.50', '1_000', '1e300' and '+5' are rejected rather than mis-read; blank -> NULL.
 CREATE OR REPLACE TEMP MACRO br_number(s) AS
-    try_cast(replace(replace(nullif(trim(s), ''), '.', ''), ',', '.') AS DOUBLE);
+    CASE WHEN regexp_full_match(trim(s), '-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?')
+         THEN replace(replace(trim(s), '.', ''), ',', '.')::DOUBLE END;
+-- A short, printable excerpt of a value for a reason: never more than n characters of the file.
+CREATE OR REPLACE TEMP MACRO excerpt(s, n) AS
+    CASE WHEN length(s) > n THEN regexp_replace(left(s, n), '[\x00-\x1f\x7f]', '?', 'g') || '…'
+         ELSE regexp_replace(s, '[\x00-\x1f\x7f]', '?', 'g') END;
 -- dd/mm/yyyy -> DATE; blank or impossible (31/02) -> NULL.
 CREATE OR REPLACE TEMP MACRO br_date(s) AS
     try_strptime(nullif(trim(s), ''), '%d/%m/%Y')::DATE;

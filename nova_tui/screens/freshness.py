@@ -31,7 +31,10 @@ class FreshnessScreen(NovaScreen):
         cfg = self.app.config
         self.query_one("#sources", ListTable).fill(lists.with_freshness(snapshot.sources, cfg.freshness_hours, cfg.clock()))
         self.query_one("#rejected-label", Static).update(
-            f"[b]Rejected files[/b] ({len(snapshot.rejected)}) — kept in the lake's quarantine folder with their reason"
+            (f"[b]Waiting and rejected files[/b] ({len(snapshot.rejected)}) — waiting: not readable yet, taken "
+             "once it can be read; rejected: kept in the lake's quarantine folder with their reason"
+             if any(r["reason"].startswith("WAITING: ") for r in snapshot.rejected) else
+             f"[b]Rejected files[/b] ({len(snapshot.rejected)}) — kept in the lake's quarantine folder with their reason")
             if snapshot.rejected else "[b]Rejected files[/b] none")
         rejected = self.query_one("#rejected", ListTable)
         rejected.fill(snapshot.rejected)
