@@ -8,6 +8,10 @@ services (SR) and exact duplicate lines.
 from __future__ import annotations
 
 import argparse
+import codecs
+import csv
+import io
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -44,6 +48,60 @@ def make_export(path: Path, lines: int, seed: float = 0.42) -> None:
         while chunk := src.read(64 << 20):
             out.write(chunk.replace(b"\n", b"\r\n"))
     body.unlink()
+
+
+def make_resampled_export(path: Path, lines: int, items: int = 26_660, seed: int = 42,
+                          start: str = "2023-01-01", end: str = "2025-10-31") -> dict:
+    """The shape issue 12 measures with: lines resampled from the bundled real export (its
+    descriptions with quotes and ';', depots, families, suppliers, units and Brazilian quantities),
+    item codes multiplied into about `items` distinct items, request dates spread over start..end with
+    each line's real request-to-purchase gap (blank purchase dates stay blank), Windows-1252, CRLF.
+    Returns what was made (lines, distinct items, bytes)."""
+    from nova_pipeline.demo import SUPRIMENTOS, demo_file
+
+    real = [r for r in csv.reader(io.StringIO(demo_file(SUPRIMENTOS).read_bytes().decode("cp1252")), delimiter=";")][1:]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE real (n INTEGER, depot VARCHAR, item VARCHAR, material VARCHAR, family VARCHAR, "
+                "supplier VARCHAR, qty VARCHAR, unit VARCHAR, required VARCHAR, request_no VARCHAR, "
+                "requested VARCHAR, bought VARCHAR)")
+    con.executemany("INSERT INTO real VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(i, *(v or None for v in r[:11])) for i, r in enumerate(real) if len(r) >= 11])
+    n_real = len(real)
+    n_codes = con.execute("SELECT count(DISTINCT item) FROM real").fetchone()[0]
+    variants = max(1, round(items / n_codes))
+    days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+    body = path.with_name(path.name + ".utf8")
+    con.execute(f"""
+        COPY (
+            WITH pick AS (
+                SELECT i, hash(i, {seed}) % {n_real} AS n, hash(i, {seed} + 1) % {variants} AS v,
+                       DATE '{start}' + (hash(i, {seed} + 2) % {days})::INTEGER AS requested
+                FROM range({lines}) t(i)
+            )
+            SELECT r.depot, r.item || CASE WHEN p.v = 0 THEN '' ELSE '-' || p.v END, r.material, r.family,
+                   r.supplier, r.qty, r.unit, r.required, (100000 + p.i // 3)::VARCHAR,
+                   strftime(p.requested, '%d/%m/%Y'),
+                   CASE WHEN r.bought IS NULL THEN NULL
+                        ELSE strftime(p.requested + (try_strptime(r.bought, '%d/%m/%Y')::DATE
+                                      - try_strptime(r.requested, '%d/%m/%Y')::DATE)::INTEGER, '%d/%m/%Y') END
+            FROM pick p JOIN real r USING (n) ORDER BY p.i
+        ) TO '{body}' (FORMAT csv, DELIMITER ';', HEADER false, QUOTE '"')
+    """)
+    made = con.execute(f"SELECT count(DISTINCT column01) FROM read_csv('{body}', delim=';', header=false, "
+                       "quote='\"', all_varchar=true)").fetchone()[0]
+    con.close()
+    with open(path, "wb") as out, open(body, "rb") as src:
+        out.write((HEADER + "\r\n").encode("cp1252"))
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        while chunk := src.read(64 << 20):
+            out.write(decoder.decode(chunk).replace("\n", "\r\n").encode("cp1252"))
+    body.unlink()
+    return {"lines": lines, "items": made, "bytes": path.stat().st_size}
+
+
+def make_daily_export(path: Path, lines: int = 1_000, day: str = "2025-11-03", seed: int = 7) -> None:
+    """A small export of one day's new lines (the daily drop of issue 12), resampled like the big one."""
+    make_resampled_export(path, lines, seed=seed, start=day, end=day)
 
 
 def make_stock(path: Path) -> None:

@@ -11,6 +11,7 @@ from conftest import STOCK_HEADER, run_cli, write_export
 from helpers import one, warehouse
 
 from nova_pipeline import checks
+from nova_pipeline import publish
 from nova_pipeline.build import build
 from nova_pipeline.checks import Check
 from nova_pipeline.cli import main
@@ -81,6 +82,8 @@ def test_sigkill_at_any_point_leaves_current_good_and_loses_nothing(demo_site, d
         assert one(con, "SELECT count(*) FROM gold.fact_requisition") == 4208
         assert str(one(con, "SELECT as_of FROM meta.build")) == "2025-11-01"
     assert not list(demo_site.warehouse.glob(".building-*"))
+    # whenever the kill came (even between renaming v2 and swapping current), v2 is the one new version
+    assert publish.versions(demo_site.warehouse) == [1, 2] and publish.current_version(demo_site.warehouse) == 2
     assert run_cli("--config", str(demo_site.source), "verify").returncode == 0
 
 
