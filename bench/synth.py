@@ -61,6 +61,7 @@ def make_resampled_export(path: Path, lines: int, items: int = 26_660, seed: int
 
     real = [r for r in csv.reader(io.StringIO(demo_file(SUPRIMENTOS).read_bytes().decode("cp1252")), delimiter=";")][1:]
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute("CREATE TABLE real (n INTEGER, depot VARCHAR, item VARCHAR, material VARCHAR, family VARCHAR, "
                 "supplier VARCHAR, qty VARCHAR, unit VARCHAR, required VARCHAR, request_no VARCHAR, "
                 "requested VARCHAR, bought VARCHAR)")
@@ -102,6 +103,24 @@ def make_resampled_export(path: Path, lines: int, items: int = 26_660, seed: int
 def make_daily_export(path: Path, lines: int = 1_000, day: str = "2025-11-03", seed: int = 7) -> None:
     """A small export of one day's new lines (the daily drop of issue 12), resampled like the big one."""
     make_resampled_export(path, lines, seed=seed, start=day, end=day)
+
+
+def make_resampled_stock(path: Path, export: Path, day: str = "31/10/2025", seed: int = 11) -> int:
+    """A stock snapshot of every goods item the export requests (one depot), on hand and on order varied."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"""
+        COPY (SELECT 'ALMOX-BA' AS depot, item, 'MATERIAL ' || item, 'UN',
+                     (hash(item, {seed}) % 40)::VARCHAR, (hash(item, {seed} + 1) % 5)::VARCHAR, '{day}'
+              FROM (SELECT DISTINCT column01 AS item FROM read_csv('{export}', delim=';', header=false, skip=1,
+                                                               all_varchar=true, encoding='latin-1', quote='"')
+                    WHERE column06 <> 'SR')
+              ORDER BY item)
+        TO '{path}' (FORMAT csv, DELIMITER ';', HEADER false)""")
+    n = con.execute(f"SELECT count(*) FROM read_csv('{path}', header=false, delim=';')").fetchone()[0]
+    path.write_bytes("DEPÓSITO;PRODUTO;DESCRIÇÃO;U.M.;SALDO;EM PEDIDO;DATA POSIÇÃO\r\n".encode("cp1252")
+                     + path.read_bytes().replace(b"\n", b"\r\n"))
+    return n
 
 
 def make_stock(path: Path) -> None:

@@ -22,6 +22,8 @@ from .db import connect, run_script, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
 from .progress import Progress, silent
+from .silver import TABLES as SILVER_TABLES
+from .silver import MergeResult, SilverStore
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
@@ -47,14 +49,14 @@ class BuildResult:
             f"blocked by failed checks ({failed}); nothing is published yet"
 
 
-def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = frozenset()) -> BuildResult:
+def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = frozenset(), full: bool = False) -> BuildResult:
     """One build under the lock. A failure is recorded (last_build.json: outcome failed, the error's
     first line) for `status` and monitoring, then raised; an OSError that names no file is given the
     folder it happened in."""
     started = time.monotonic()
     where = Where(cfg.lake)
     try:
-        return _build(cfg, progress, hold, started, where)
+        return _build(cfg, progress, hold, started, where, full)
     except (ChecksFailed, BuildLocked):
         raise
     except Exception as exc:
@@ -75,7 +77,8 @@ class Where:
     path: Path
 
 
-def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: float, where: Where) -> BuildResult:
+def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: float, where: Where,
+           full: bool = False) -> BuildResult:
     lake = Lake(cfg.lake)
     with publish.BuildLock(cfg.warehouse):
         publish.remove_orphans(cfg.warehouse)
@@ -84,16 +87,22 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
             log.warning("event=unserved_version_recovered version=%d why='a build was stopped between publishing "
                         "it and swapping current; it is complete and now serves'", served)
         lake.prepare()
+        SilverStore(lake.root).clean()
         temp = publish.temp_file(cfg.warehouse)
         con = connect(temp)
+        b = cfg.values["build"]
         con.execute(f"SET temp_directory = '{sql_path(lake.tmp)}'")
+        con.execute(f"SET memory_limit = '{b['memory_limit']}'")
+        if b["threads"]:
+            con.execute(f"SET threads = {int(b['threads'])}")
+        con.execute("SET preserve_insertion_order = false")  # lets big writes stream; order is always explicit
         try:
             new, waiting = land_new_drops(con, cfg, lake, progress, hold)
             previous = publish.current_version(cfg.warehouse)
             prev_keys, prev_waiting = attach_previous(con, cfg.warehouse, previous)
             pending = lake.known(con)[0] - prev_keys
             now_waiting = {(w["path"], w["reason"]) for w in waiting}
-            if not pending and now_waiting == prev_waiting:
+            if not pending and now_waiting == prev_waiting and not full:
                 con.close()
                 _discard(temp)
                 result = BuildResult("nothing_new", previous, new, seconds=time.monotonic() - started)
@@ -101,7 +110,7 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
                 return result
             version = publish.next_version(cfg.warehouse)
             where.path = temp
-            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting)
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full)
             con.execute("CHECKPOINT")
             con.close()
             result = BuildResult("published", version, new, checks)
@@ -211,7 +220,7 @@ def _has_prev(con) -> bool:
 
 
 def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
-             waiting: list[dict] = ()):
+             waiting: list[dict] = (), full: bool = False):
     """Rebuild silver, gold and meta inside the temp file; return the check results."""
     steps = 5
     progress("build", 0, steps)
@@ -225,15 +234,8 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         con.execute(f"CREATE TABLE meta.rejected_rows AS SELECT * FROM read_parquet('{lake.rejects_glob()}') ORDER BY file_name, line_number")
     else:
         con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
-    for kind in ALL_KINDS:
-        paths = [str(lake.resolve(r[0])) for r in con.execute(
-            "SELECT bronze_path FROM meta.source_files WHERE kind = ? AND status = 'loaded' ORDER BY received_at", [kind]).fetchall()]
-        missing = [p for p in paths if not os.path.exists(p)]
-        if missing:
-            raise WarehouseError(f"bronze file missing from the lake: {missing[0]} (restore it from backup or the remote store)")
-        source = f"read_parquet({paths!r}, union_by_name=true)" if paths else f"({empty_bronze_sql(kind)})"
-        con.execute(f"CREATE TEMP VIEW bronze_{kind} AS SELECT * FROM {source}")
     progress("build", 1, steps)
+    merge_silver(con, lake, version, full, progress)
     run_script(con, "silver")
     progress("build", 2, steps)
     _holidays(con)
@@ -259,6 +261,39 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         con.execute("DETACH prev")
     progress("build", 5, steps)
     return results
+
+
+# Small silver tables are copied into each version (analysts read them there); silver.requisition,
+# every supplies line of all history, stays in the lake and gold reads it through a view.
+IN_VERSION = {"stock": (), "forecast": ("source_line",), "external_selic": ("source_line",),
+              "external_ptax": ("source_line",), "external_ipca": ("source_line",), "external_weather": ("source_line",)}
+
+
+def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress) -> MergeResult:
+    """Bring the lake's silver up to date with the ledger (only what changed, unless full) and expose it."""
+    store = SilverStore(lake.root)
+    loaded = con.execute("SELECT drop_key, kind, bronze_path FROM meta.source_files WHERE status = 'loaded' "
+                         "ORDER BY received_at, drop_key").fetchall()
+    for table in SILVER_TABLES:
+        kind = table.kinds[0]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
+                    f"SELECT * FROM ({table.select.format(bronze=f'({empty_bronze_sql(kind)})')}) WHERE false")
+    manifest = store.empty() if full else store.manifest()
+    todo = [(k, kind, lake.resolve(p)) for k, kind, p in loaded if k not in set(manifest["drops"]) or full]
+    missing = [p for _, _, p in todo if not p.exists()]
+    if missing:
+        raise WarehouseError(f"bronze file missing from the lake: {missing[0]} (restore it from backup or the remote store)")
+    result = store.merge(con, [(k, kind, str(lake.resolve(p))) for k, kind, p in loaded],
+                         f"b{version:06d}-{os.getpid()}", full, progress)
+    manifest = store.manifest()
+    con.execute("CREATE SCHEMA IF NOT EXISTS silver")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW silver_requisition AS SELECT * FROM {store.relation('requisition', manifest)}")
+    for name, dropped in IN_VERSION.items():
+        exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
+        con.execute(f"CREATE TABLE silver.{name} AS SELECT *{exclude} FROM {store.relation(name, manifest)}")
+    log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,
+             ",".join(f"{t}:{n}" for t, n in result.rewritten.items()) or "none", result.full)
+    return result
 
 
 def _holidays(con) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 _FETCHED = {"source_file": "answer file (landing/external)", "ingested_at": "when that answer was landed"}
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
-    "silver.requisition": ("Supplies export lines, typed and de-duplicated across overlapping exports.", {
+    "silver.requisition": ("Supplies export lines, typed and de-duplicated across overlapping exports. Every line of "
+                           "all history; it stays in the lake (lake/silver/requisition/, Parquet per request month, "
+                           "the files named in lake/silver/_manifest.json), not in the version file: read it with "
+                           "`nova_pipeline.silver.open_lines(lake)` or any Parquet reader.", {
         "requisition_key": "content hash of the line + its occurrence number among identical lines of its file",
         "depot": "requesting depot or site (DEPÓSITO)", "item_id": "ERP item code, a string (PRODUTO/SERVIÇO)",
         "description": "item description (MATERIAL)", "family": "item family (FAMÍLIA)",
@@ -14,10 +17,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "unit": "unit, normalised (M² -> M2)", "required_date": "date the site needed it (DATA REQUISITADA)",
         "request_no": "purchase request number (SOLICITAÇÃO)", "request_date": "demand date (DATA SOLICITADO)",
         "purchase_date": "purchase date (DATA DE COMPRA)", "source_file": "export the line was first seen in",
-        "source_line": "line number in that export", "sha256": "sha256 of that export",
-        "ingested_at": "when that export was landed",
-        "content_hash": "md5 of the line's trimmed fields, computed when the export was landed",
-        "occurrence": "occurrence number among identical lines of one export",
+        "source_line": "line number in that export", "ingested_at": "when that export was landed",
     }),
     "silver.stock": ("Stock position rows, one per snapshot date, depot and item.", {
         "position_date": "snapshot date (DATA POSIÇÃO)", "depot": "depot (DEPÓSITO)", "item_id": "ERP item code",
@@ -78,7 +78,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "day_of_week": "ISO day of week, 1 = Monday", "is_weekend": "Saturday or Sunday",
         "is_holiday": "national or Bahia state holiday", "holiday_name": "holiday name (holidays library)",
     }),
-    "gold.fact_requisition": ("One row per distinct supplies line.", {
+    "gold.fact_requisition": ("The supplies lines behind today's numbers: one row per distinct line requested within "
+                              "the reorder window (history_days up to the as-of date) or later, and the lines without a "
+                              "request date. Every line of all history is silver.requisition, in the lake.", {
         "requisition_key": "see silver.requisition", "item_id": "ERP item code",
         "description": "item description as written on the line (MATERIAL)", "depot": "depot or site",
         "family": "item family", "supplier": "supplier name", "quantity": "quantity (> 0)", "unit": "unit",
@@ -101,10 +103,24 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "dataset_id": "training data set", "actual_demand": "requested quantity that day; NULL after the data's end",
         "source_file": "drop file",
     }),
-    "gold.demand_daily": ("Daily demand of goods (not services) per item, zero-filled from the first request.", {
+    "gold.demand_daily": ("Daily demand of goods (not services) per item in the reorder window (from its first day on): "
+                          "one row per day with requests; a day without a row had no demand.", {
         "item_id": "ERP item code", "date": "day", "quantity": "sum of quantities requested that day",
-        "lines": "requisition lines that day", "rolling_avg_7d": "mean daily quantity over the 7 days ending here",
+        "lines": "requisition lines that day",
+        "rolling_avg_7d": "mean daily quantity over the 7 days ending here (days without demand count as 0)",
         "total_30d": "quantity over the 30 days ending here",
+    }),
+    "gold.demand_monthly": ("Monthly demand of goods (not services) per item over all history.", {
+        "item_id": "ERP item code", "month": "first day of the month", "quantity": "quantity requested in the month",
+        "lines": "requisition lines in the month", "days_with_demand": "days of the month with at least one request",
+    }),
+    "gold.item_lead_time": ("The evidence behind each item's lead time L, over all history.", {
+        "item_id": "ERP item code", "usable_lines": "lines with a purchase date on or after the request date",
+        "negative_lines": "lines bought before they were requested (data-entry errors, never used)",
+        "not_bought_lines": "lines without a purchase date", "median_days": "median request-to-purchase days of usable lines",
+        "min_days": "shortest usable lead time", "max_days": "longest usable lead time",
+        "last_purchase": "latest purchase date", "family": "the item's family (gold.dim_item)",
+        "family_usable_lines": "usable lines of the whole family", "family_median_days": "the family's median lead time",
     }),
     "gold.reorder_status": ("Reorder position per stockable item at the as-of date (data contract, section 5).", {
         "item_id": "ERP item code", "description": "item description", "family": "item family", "unit": "unit",

@@ -103,7 +103,7 @@ CHECKS: tuple[Check, ...] = (
           "LEFT JOIN meta.rejected_rows r ON r.sha256 = s.sha256 WHERE s.status <> 'duplicate' "
           "GROUP BY ALL HAVING n <> s.rows_rejected)",
           "every rejected row of every file is in meta.rejected_rows"),
-    Check("negative_lead_times", "warn", "SELECT count(*) FROM gold.fact_requisition WHERE lead_time_negative",
+    Check("negative_lead_times", "warn", "SELECT coalesce(sum(negative_lines), 0) FROM gold.item_lead_time",
           "purchase dates before their request dates (kept, flagged, never used as lead times)"),
     Check("tables_described", "warn",
           "SELECT count(*) FROM information_schema.columns c WHERE c.table_schema IN ('silver', 'gold', 'meta') "

@@ -45,6 +45,9 @@ def make_parser() -> argparse.ArgumentParser:
                            description="Land every drop not yet processed, rebuild silver and gold, run the checks and "
                                        "publish a new version. Exit 0 when it published or found nothing new, 1 on error, "
                                        "2 when a blocking check stopped publication (the previous version keeps serving).")
+    build.add_argument("--full", action="store_true",
+                       help="rebuild silver from every bronze file and publish, even with nothing new (after an "
+                            "upgrade, a restore, or when in doubt); normally only what changed is recomputed")
     build.add_argument("--hold", metavar="PATH", action="append", default=[],
                        help="leave this file for a later build (watch passes files still being written)")
     sub.add_parser("watch", help="daemon: build whenever complete drops arrive (systemd Type=notify)",
@@ -143,7 +146,7 @@ def _dispatch(args) -> int:
     cfg = load_config(args.config)
     setup_logging(cfg.get("log", "level"))
     if args.command == "build":
-        return _build(cfg, frozenset(Path(p).resolve() for p in args.hold))
+        return _build(cfg, frozenset(Path(p).resolve() for p in args.hold), args.full)
     if args.command == "watch":
         from .watch import Watcher
 
@@ -201,12 +204,12 @@ def _fetch(cfg, only: tuple[str, ...], timeout: float) -> int:
     return 1 if failed else 0
 
 
-def _build(cfg, hold: frozenset = frozenset()) -> int:
+def _build(cfg, hold: frozenset = frozenset(), full: bool = False) -> int:
     from .build import build
     from .progress import reporter
 
     with reporter() as progress:
-        result = build(cfg, progress, hold)
+        result = build(cfg, progress, hold, full)
     for drop in result.new_drops:
         extra = f" — {drop['reason']}" if drop.get("reason") else ""
         print(f"  {drop['status']:<9} {drop['file']}{extra}")

@@ -6,6 +6,7 @@ Relative paths resolve against the folder of the config file, so a site folder c
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,10 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     },
     "publish": {
         "retention": (int, 14),
+    },
+    "build": {
+        "memory_limit": (str, "512MB"),
+        "threads": (int, 0),
     },
     "ingest": {
         "max_quantity": (float, 1_000_000.0),
@@ -163,6 +168,11 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
         raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
     if v["publish"]["retention"] < 1:
         raise ConfigError(f"{file}: [publish] retention must keep at least 1 version")
+    b = v["build"]
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)\s*", b["memory_limit"], re.IGNORECASE):
+        raise ConfigError(f"{file}: [build] memory_limit must be a size such as \"512MB\" or \"2GB\", got {b['memory_limit']!r}")
+    if b["threads"] < 0:
+        raise ConfigError(f"{file}: [build] threads must be 0 (every core) or more, got {b['threads']}")
     if not v["ingest"]["max_quantity"] > 0:
         raise ConfigError(f"{file}: [ingest] max_quantity must be above 0, got {v['ingest']['max_quantity']}")
     w = v["watch"]

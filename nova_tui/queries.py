@@ -25,8 +25,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
                            "generated_at", "source", "dataset_id", "actual_demand"),
     "gold.demand_daily": ("item_id", "date", "quantity"),
     "gold.fact_stock": ("depot", "item_id", "on_hand", "on_order", "is_latest"),
-    "gold.fact_requisition": ("item_id", "family", "request_date", "purchase_date", "lead_time_days",
-                              "lead_time_negative", "is_service"),
+    "gold.item_lead_time": ("item_id", "usable_lines", "negative_lines", "not_bought_lines", "median_days",
+                            "min_days", "max_days", "last_purchase", "family_usable_lines", "family_median_days"),
 }
 
 
@@ -176,11 +176,21 @@ def forecast_series(con, *, item_id: str | None, family: str | None, model_versi
                     history_days: int = 90) -> dict[str, list[Row]]:
     """Daily demand history before the as-of date and one model's forecast, for an item or a family."""
     scope, params = _scope(item_id, family)
+    # demand_daily holds days with demand only: every day from the first request on is shown, 0 where none
     history = rows(con, f"""
-        SELECT date, sum(quantity) AS quantity FROM gold.demand_daily
-        WHERE {scope} AND date > (SELECT as_of FROM meta.build) - INTERVAL ($days) DAY
-              AND date <= (SELECT as_of FROM meta.build)
-        GROUP BY date ORDER BY date""", {**params, "days": history_days})
+        WITH first AS (
+            SELECT min(first_request) AS first_day FROM gold.dim_item WHERE {scope} AND NOT is_service
+        ), span AS (
+            SELECT t.d::DATE AS date FROM first, range(greatest(first.first_day, (SELECT as_of FROM meta.build) - INTERVAL ($days - 1) DAY),
+                                                     (SELECT as_of FROM meta.build) + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)
+        ), demand AS (
+            SELECT date, sum(quantity) AS quantity FROM gold.demand_daily
+            WHERE {scope} AND date > (SELECT as_of FROM meta.build) - INTERVAL ($days) DAY
+                  AND date <= (SELECT as_of FROM meta.build)
+            GROUP BY date
+        )
+        SELECT span.date, coalesce(demand.quantity, 0) AS quantity FROM span LEFT JOIN demand USING (date)
+        ORDER BY span.date""", {**params, "days": history_days})
     forecast = rows(con, f"""
         SELECT date, sum(forecast) AS forecast, sum(forecast_lower) AS lower, sum(forecast_upper) AS upper,
                sum(actual_demand) AS actual
@@ -205,29 +215,24 @@ def item_stock(con, item_id: str) -> list[Row]:
 def item_demand(con, item_id: str) -> list[Row]:
     """The item's daily demand over the reorder method's history window (zeros included)."""
     return rows(con, """
-        SELECT date, quantity FROM gold.demand_daily
-        WHERE item_id = $1
-          AND date > (SELECT as_of - INTERVAL (history_days) DAY FROM gold.reorder_status WHERE item_id = $1)
-          AND date <= (SELECT as_of FROM gold.reorder_status WHERE item_id = $1)
-        ORDER BY date""", [item_id])
+        WITH r AS (SELECT as_of, history_days, (SELECT first_request FROM gold.dim_item WHERE item_id = $1) AS first
+                   FROM gold.reorder_status WHERE item_id = $1),
+        span AS (
+            SELECT d::DATE AS date FROM r, range(greatest(r.first, r.as_of - INTERVAL (r.history_days - 1) DAY),
+                                                 r.as_of + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)
+            WHERE r.first IS NOT NULL
+        )
+        SELECT span.date, coalesce(d.quantity, 0) AS quantity
+        FROM span LEFT JOIN gold.demand_daily d ON d.item_id = $1 AND d.date = span.date
+        ORDER BY span.date""", [item_id])
 
 
 def item_lead_times(con, item_id: str) -> Row:
-    """The evidence behind L: the item's own lead times and its family's."""
-    return rows(con, """
-        WITH item AS (SELECT family FROM gold.reorder_status WHERE item_id = $1),
-        own AS (
-            SELECT count(*) FILTER (lead_time_days >= 0) AS usable,
-                   count(*) FILTER (lead_time_negative) AS negative,
-                   count(*) FILTER (purchase_date IS NULL) AS not_bought,
-                   median(lead_time_days) FILTER (lead_time_days >= 0) AS median_days,
-                   min(lead_time_days) FILTER (lead_time_days >= 0) AS min_days,
-                   max(lead_time_days) FILTER (lead_time_days >= 0) AS max_days,
-                   max(purchase_date) AS last_purchase
-            FROM gold.fact_requisition WHERE item_id = $1),
-        fam AS (
-            SELECT count(*) AS usable, median(lead_time_days) AS median_days
-            FROM gold.fact_requisition
-            WHERE family = (SELECT family FROM item) AND lead_time_days >= 0)
-        SELECT own.*, fam.usable AS family_usable, fam.median_days AS family_median_days FROM own, fam""",
-                [item_id])[0]
+    """The evidence behind L: the item's own lead times and its family's (gold.item_lead_time, all history)."""
+    found = rows(con, """
+        SELECT usable_lines AS usable, negative_lines AS negative, not_bought_lines AS not_bought, median_days,
+               min_days, max_days, last_purchase, family_usable_lines AS family_usable, family_median_days
+        FROM gold.item_lead_time WHERE item_id = $1""", [item_id])
+    return found[0] if found else {"usable": 0, "negative": 0, "not_bought": 0, "median_days": None, "min_days": None,
+                                   "max_days": None, "last_purchase": None, "family_usable": None,
+                                   "family_median_days": None}

@@ -19,3 +19,15 @@ def warehouse(cfg: Config, file=None):
 
 def one(con, sql, params=None):
     return con.execute(sql, params).fetchone()[0]
+
+
+@contextmanager
+def lake_lines(cfg: Config):
+    """Every supplies line of all history (the lake's silver.requisition) as the view `lines`."""
+    from nova_pipeline.silver import open_lines
+
+    con = open_lines(cfg.lake)
+    try:
+        yield con
+    finally:
+        con.close()

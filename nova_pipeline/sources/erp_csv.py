@@ -21,7 +21,8 @@ LINE_DELIM = chr(31)  # never present: transcode() refuses control bytes
 # read lines up to READ_LINE_LIMIT and reject, as a row with its reason, any line over MAX_LINE_BYTES:
 # no ERP line is that long, and the rest of the file loads.
 MAX_LINE_BYTES = 64 << 10
-READ_LINE_LIMIT = 256 << 20
+READ_LINE_LIMIT = 32 << 20
+READ_BUFFER = 64 << 20  # DuckDB would size its buffer at 16 × the line limit
 VALUE_EXCERPT = 40  # characters of a bad value quoted in its reason
 RAW_EXCERPT = 500   # characters kept of an over-long line in meta.rejected_rows
 # A field with its leading ';' (the line gets one too, so every match consumes at least one
@@ -108,35 +109,46 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     encoding = detect_encoding(path)
     utf8 = staging / (path.name + ".utf8")
     try:
-        transcode(path, utf8, encoding)
-        header = read_header(utf8)
+        source = path
+        if encoding == "cp1252":  # bytes 0x80-0x9F: DuckDB's latin-1 would refuse them
+            transcode(path, utf8, encoding)
+            source, encoding = utf8, "utf-8"
+        header = read_header(source, "utf-8-sig" if encoding.startswith("utf-8") else encoding)
+        with open(source, "rb") as fh:  # CRLF, as the ERP writes, or LF: read with the file's own line end
+            crlf = fh.readline(READ_LINE_LIMIT).endswith(b"\r\n")
+        newline = "\\r\\n" if crlf else "\\n"
         positions = map_header(kind, header)
         n_fields = len(header.split(";"))
         ok, rejected = f"{kind.kind}_ok", f"{kind.kind}_rejected"
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _lines AS
-            SELECT ordinality::BIGINT AS line_number, rtrim(raw, chr(13)) AS raw
-            FROM read_csv(?, columns={{'raw': 'VARCHAR'}}, header=false, delim='{LINE_DELIM}',
-                          quote='', escape='', auto_detect=false, strict_mode=false,
-                          max_line_size={READ_LINE_LIMIT}) WITH ORDINALITY
-            """,
-            [str(utf8)],
-        )
         # Quoted lines (few) go through the regex and unquoting; the rest through a plain split.
         select_cols = ", ".join(f'f[{positions[c.name]}] AS "{c.name}"' for c in kind.columns)
         parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
         arms = " ".join(a for c in kind.columns for a in _reason_sql(c, max_number))
         names = ", ".join(f'"{c.name}"' for c in kind.columns)
+        # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
+        raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
+        # Numbered lines first (WITH ORDINALITY keeps its scan in order; what follows runs in parallel).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _lines AS
+            SELECT ordinality::BIGINT AS line_number, raw
+            FROM read_csv(?, columns={{'raw': 'VARCHAR'}}, header=false, delim='{LINE_DELIM}', new_line='{newline}',
+                          quote='', escape='', auto_detect=false, strict_mode=false, encoding='{encoding.removesuffix("-sig")}',
+                          max_line_size={READ_LINE_LIMIT}, buffer_size={max(READ_BUFFER, 2 * READ_LINE_LIMIT)}) WITH ORDINALITY
+            """,
+            [str(source)],
+        )
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _typed AS
-            WITH split AS (
+            WITH lines AS (
+                SELECT line_number, {"raw" if crlf else "rtrim(raw, chr(13)) AS raw"} FROM _lines
+            ), split AS (
                 SELECT line_number, raw, quoted,
                        CASE WHEN quoted THEN regexp_extract_all(';' || raw, '{FIELD_RE}')
                             ELSE string_split(raw, ';') END AS parts
-                FROM (SELECT *, strpos(raw, '"') > 0 AS quoted FROM _lines)
-                WHERE line_number > 1 AND raw IS NOT NULL AND trim(raw) <> ''
+                FROM (SELECT *, strpos(raw, '"') > 0 AS quoted FROM lines)
+                WHERE line_number > 1 AND raw IS NOT NULL AND (strlen(raw) > 8 OR trim(raw) <> '')
             ), fields AS (
                 SELECT line_number, raw, parts, quoted,
                        CASE WHEN quoted THEN list_transform(parts, lambda p: CASE WHEN p[2:2] = '"'
@@ -144,29 +156,45 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                 FROM split
             ), cols AS (
                 SELECT line_number, raw, parts, quoted, {select_cols} FROM fields
+            ), checked AS (
+                SELECT line_number, raw, {names},
+                    -- the md5 of the trimmed fields joined by chr(31); an unquoted line without spaces around
+                    -- its fields is exactly those fields joined by ';', so it is hashed from the line itself
+                    md5(CASE WHEN NOT quoted AND strpos(raw, ' ;') = 0 AND strpos(raw, '; ') = 0
+                                  AND NOT starts_with(raw, ' ') AND NOT ends_with(raw, ' ')
+                             THEN replace(raw, ';', chr(31))
+                             ELSE concat_ws(chr(31), {", ".join(f'trim("{c.name}")' for c in kind.columns)}) END) AS content_hash,
+                    CASE
+                        WHEN strlen(raw) > {MAX_LINE_BYTES}
+                            THEN 'line is ' || strlen(raw) || ' bytes long, over the {MAX_LINE_BYTES} an ERP line can be (damaged export?)'
+                        WHEN quoted AND array_to_string(parts, '') <> ';' || raw THEN 'malformed quoting (a quote is not closed or stray)'
+                        WHEN len(parts) <> {n_fields} THEN 'expected {n_fields} fields, found ' || len(parts)
+                        {arms}
+                    END AS reason
+                FROM (SELECT *, {parsed} FROM cols)
             )
-            SELECT line_number, raw, {names},
-                md5(concat_ws(chr(31), {", ".join(f'coalesce(trim("{c.name}"), chr(30))' for c in kind.columns)})) AS content_hash,
-                CASE
-                    WHEN strlen(raw) > {MAX_LINE_BYTES}
-                        THEN 'line is ' || strlen(raw) || ' bytes long, over the {MAX_LINE_BYTES} an ERP line can be (damaged export?)'
-                    WHEN quoted AND array_to_string(parts, '') <> ';' || raw THEN 'malformed quoting (a quote is not closed or stray)'
-                    WHEN len(parts) <> {n_fields} THEN 'expected {n_fields} fields, found ' || len(parts)
-                    {arms}
-                END AS reason
-            FROM (SELECT *, {parsed} FROM cols)
+            SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
             """
         )
+        con.execute("DROP TABLE _lines")
         if kind.unique:
             values = [f'br_number("{c.name}")' if c.type == "number" else f'clean_text("{c.name}")'
                       for c in kind.columns if c.name not in kind.unique]
             keys = [f'br_date("{n}")' if kind.column(n).type == "date" else f'trim("{n}")' for n in kind.unique]
             reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
+        # Identical lines in one export are separate lines: numbered 1, 2, ... by line order. Only
+        # the few repeated hashes go through the window; every other line is occurrence 1.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {ok} AS
-            SELECT line_number, {names}, content_hash,
-                   row_number() OVER (PARTITION BY content_hash ORDER BY line_number) AS occurrence
-            FROM _typed WHERE reason IS NULL"""
+            WITH repeated AS (
+                SELECT content_hash FROM _typed WHERE reason IS NULL GROUP BY content_hash HAVING count(*) > 1
+            ), numbered AS (
+                SELECT line_number, row_number() OVER (PARTITION BY content_hash ORDER BY line_number) AS occurrence
+                FROM _typed t SEMI JOIN repeated USING (content_hash) WHERE t.reason IS NULL
+            )
+            SELECT t.line_number, {", ".join(f't."{c.name}"' for c in kind.columns)}, t.content_hash,
+                   coalesce(n.occurrence, 1) AS occurrence
+            FROM _typed t LEFT JOIN numbered n USING (line_number) WHERE t.reason IS NULL"""
         )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {rejected} AS "

@@ -18,7 +18,9 @@ CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
 
 
 def detect_encoding(path: Path) -> str:
-    """Return 'utf-8-sig', 'utf-8' or 'cp1252' for the file, or raise DropRejected with why."""
+    """Return how DuckDB should read the file, in one pass over its bytes, or raise DropRejected:
+    'utf-8', 'utf-8-sig', 'latin-1' (Windows-1252 text without any byte 0x80-0x9F, where the two
+    agree: read directly, nothing transcoded) or 'cp1252' (transcode first)."""
     size = path.stat().st_size
     if size == 0:
         raise DropRejected("empty file (0 bytes): the export was not written; export it again")
@@ -26,17 +28,43 @@ def detect_encoding(path: Path) -> str:
         head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise DropRejected("encoded as UTF-16; export as Windows-1252 or UTF-8")
-    _refuse_control_bytes(path)
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_utf8, has_c1, offset = True, False, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            bad = _first_control(chunk)
+            if bad >= 0:
+                raise DropRejected(
+                    f"control byte 0x{chunk[bad]:02X} at byte {offset + bad}: garbage or a binary file, not an ERP export"
+                )
+            if not chunk.isascii():
+                has_c1 = has_c1 or bool(chunk.translate(None, _NOT_C1))
+                if is_utf8:
+                    try:
+                        utf8.decode(chunk)
+                    except UnicodeDecodeError:
+                        is_utf8 = False
+            offset += len(chunk)
+    if is_utf8:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
     if head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-        if _decodes(path, encoding):
-            return encoding
+        if is_utf8:
+            return "utf-8-sig"
         raise DropRejected("starts with a UTF-8 mark but is not valid UTF-8 (damaged or mixed encodings)")
-    if _decodes(path, "utf-8"):
+    if is_utf8:
         return "utf-8"
+    if not has_c1:
+        return "latin-1"
     if _decodes(path, "cp1252"):
         return "cp1252"
     raise DropRejected("neither UTF-8 nor Windows-1252 text (undefined bytes); is this really an ERP export?")
+
+
+# Bytes 0x80-0x9F: where Windows-1252 and latin-1 differ (DuckDB's latin-1 refuses them).
+_NOT_C1 = bytes(range(0x80)) + bytes(range(0xA0, 0x100))
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -49,19 +77,6 @@ def _decodes(path: Path, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _refuse_control_bytes(path: Path) -> None:
-    """Garbage and binary files show control bytes no text export has."""
-    offset = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            bad = _first_control(chunk)
-            if bad >= 0:
-                raise DropRejected(
-                    f"control byte 0x{chunk[bad]:02X} at byte {offset + bad}: garbage or a binary file, not an ERP export"
-                )
-            offset += len(chunk)
 
 
 def transcode(path: Path, target: Path, encoding: str) -> None:
@@ -80,9 +95,9 @@ def _first_control(chunk: bytes) -> int:
     return min(i for i in (chunk.find(bytes([b])) for b in CONTROL_BYTES) if i >= 0)
 
 
-def read_header(path: Path, limit: int = 64 << 10) -> str:
-    """First line of a UTF-8 file, without line ending (at most `limit` characters are read)."""
-    with open(path, encoding="utf-8", newline="") as fh:
+def read_header(path: Path, encoding: str = "utf-8", limit: int = 64 << 10) -> str:
+    """First line of a text file, without line ending (at most `limit` characters are read)."""
+    with open(path, encoding=encoding, newline="") as fh:
         return fh.readline(limit).rstrip("\r\n")
 
 

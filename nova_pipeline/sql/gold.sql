@@ -1,35 +1,58 @@
 -- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
 -- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous.
 -- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status);
--- temp view data_days(d) made by silver.sql.
+-- temp views silver_requisition (the lake's supplies lines) and data_days(d) (silver.sql).
+-- Each full scan of silver_requisition reads only the columns it names (Parquet), and the daily
+-- demand of every item is aggregated once (demand_all) for everything that needs it.
 CREATE SCHEMA IF NOT EXISTS gold;
 
 -- The as-of date: the latest stock snapshot's date (the supplies data's end when there is no snapshot).
 CREATE TEMP TABLE as_of AS
 SELECT coalesce((SELECT max(position_date) FROM silver.stock),
-                (SELECT max(request_date) FROM silver.requisition)) AS as_of;
+                (SELECT max(request_date) FROM silver_requisition)) AS as_of;
 
+-- The reorder window's first day: demand, d and s, and the lines kept in gold.fact_requisition.
+CREATE TEMP TABLE window_start AS SELECT as_of - ($history_days - 1) AS d FROM as_of;
+
+-- Daily demand of stockable items over all history, days with requests only.
+CREATE TEMP TABLE demand_all AS
+SELECT item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
+FROM silver_requisition
+WHERE request_date IS NOT NULL AND NOT is_service(unit, family)
+GROUP BY ALL;
+
+-- Ties are broken by value so a full rebuild and an incremental one, which read rows in different
+-- orders, pick the same: the newest description (then the greatest), the most frequent family and unit
+-- (then the first alphabetically).
 CREATE TABLE gold.dim_item AS
 WITH ids AS (
-    SELECT item_id FROM silver.requisition UNION
+    SELECT item_id FROM silver_requisition UNION
     SELECT item_id FROM silver.stock UNION
     SELECT item_id FROM silver.forecast
 ), req AS (
     SELECT item_id,
-           arg_max(description, coalesce(request_date, DATE '1900-01-01')) AS description,
-           mode(family) AS family, mode(unit) AS unit,
+           arg_max(description, (coalesce(request_date, DATE '1900-01-01'), coalesce(description, ''))) AS description,
            bool_and(is_service(unit, family)) AS is_service,
            min(request_date) AS first_request, max(request_date) AS last_request, count(*) AS lines
-    FROM silver.requisition GROUP BY item_id
+    FROM silver_requisition GROUP BY item_id
+), fam AS (
+    SELECT item_id, family FROM (SELECT item_id, family, count(*) AS n FROM silver_requisition
+                                 WHERE family IS NOT NULL GROUP BY ALL)
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1
+), unt AS (
+    SELECT item_id, unit FROM (SELECT item_id, unit, count(*) AS n FROM silver_requisition
+                               WHERE unit IS NOT NULL GROUP BY ALL)
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, unit) = 1
 ), stk AS (
-    SELECT item_id, arg_max(description, position_date) AS description, arg_max(unit, position_date) AS unit
+    SELECT item_id, arg_max(description, (position_date, depot)) AS description, arg_max(unit, (position_date, depot)) AS unit
     FROM silver.stock GROUP BY item_id
 )
-SELECT ids.item_id, coalesce(stk.description, req.description) AS description, req.family,
-       coalesce(stk.unit, req.unit) AS unit, coalesce(req.is_service, false) AS is_service,
+SELECT ids.item_id, coalesce(stk.description, req.description) AS description, fam.family,
+       coalesce(stk.unit, unt.unit) AS unit, coalesce(req.is_service, false) AS is_service,
        stk.item_id IS NOT NULL AS is_stocked, req.first_request, req.last_request,
        coalesce(req.lines, 0) AS requisition_lines
-FROM ids LEFT JOIN req USING (item_id) LEFT JOIN stk USING (item_id);
+FROM ids LEFT JOIN req USING (item_id) LEFT JOIN fam USING (item_id) LEFT JOIN unt USING (item_id)
+LEFT JOIN stk USING (item_id);
 
 CREATE TABLE gold.dim_depot AS
 SELECT depot,
@@ -37,13 +60,13 @@ SELECT depot,
             WHEN depot LIKE 'ESCRIT%' THEN 'office'
             WHEN depot LIKE 'GER%' THEN 'regional store'
             ELSE 'site' END AS depot_type
-FROM (SELECT depot FROM silver.requisition UNION SELECT depot FROM silver.stock)
+FROM (SELECT depot FROM silver_requisition UNION SELECT depot FROM silver.stock)
 WHERE depot IS NOT NULL;
 
 CREATE TABLE gold.dim_supplier AS
 SELECT supplier, count(*) AS requisition_lines, min(purchase_date) AS first_purchase,
        max(purchase_date) AS last_purchase, count(DISTINCT item_id) AS items
-FROM silver.requisition WHERE supplier IS NOT NULL GROUP BY supplier;
+FROM silver_requisition WHERE supplier IS NOT NULL GROUP BY supplier;
 
 -- The public series side by side, one row per day from the first to the last day any of them covers.
 -- PTAX: the day's closing (Fechamento bulletin) selling rate; none on days without a bulletin.
@@ -84,44 +107,64 @@ SELECT d::DATE AS "date", year(d) AS "year", quarter(d) AS quarter, month(d) AS 
 FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d)
 LEFT JOIN holiday_calendar h ON h."date" = d::DATE;
 
+-- The supplies lines behind today's numbers: requested within the reorder window (or later), plus the
+-- lines without a request date. Every line of all history stays in the lake (lake/silver/requisition).
 CREATE TABLE gold.fact_requisition AS
 SELECT requisition_key, item_id, description, depot, family, supplier, quantity, unit, request_date, purchase_date,
        required_date, request_no, purchase_date - request_date AS lead_time_days,
        coalesce(purchase_date < request_date, false) AS lead_time_negative,
        is_service(unit, family) AS is_service, source_file, source_line
-FROM silver.requisition;
+FROM silver_requisition
+WHERE request_date >= (SELECT d FROM window_start) OR request_date IS NULL;
 
 CREATE TABLE gold.fact_stock AS
 SELECT position_date, depot, item_id, on_hand, on_order, unit,
        position_date = (SELECT as_of FROM as_of) AS is_latest, source_file, source_line
 FROM silver.stock;
 
--- Daily demand of stockable items: every day from the item's first request to the data's end.
+-- Daily demand of stockable items in the reorder window (from its first day on): days with requests
+-- only (a day missing is a day without demand); the 7- and 30-day figures count those zero days.
 CREATE TABLE gold.demand_daily AS
-WITH daily AS (
-    SELECT item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
-    FROM gold.fact_requisition WHERE NOT is_service AND request_date IS NOT NULL GROUP BY ALL
-), span AS (
-    SELECT item_id, min("date") AS lo,
-           greatest((SELECT as_of FROM as_of), (SELECT max("date") FROM daily)) AS hi
-    FROM daily GROUP BY item_id
-), grid AS (
-    SELECT item_id, unnest(range(lo, hi + INTERVAL 1 DAY, INTERVAL 1 DAY))::DATE AS "date" FROM span
+SELECT item_id, "date", quantity, lines, rolling_avg_7d, total_30d FROM (
+    SELECT item_id, "date", quantity, lines,
+           sum(quantity) OVER w7 / 7 AS rolling_avg_7d, sum(quantity) OVER w30 AS total_30d
+    FROM demand_all
+    WHERE "date" >= (SELECT d FROM window_start) - 29
+    WINDOW w7 AS (PARTITION BY item_id ORDER BY "date" RANGE BETWEEN INTERVAL 6 DAYS PRECEDING AND CURRENT ROW),
+           w30 AS (PARTITION BY item_id ORDER BY "date" RANGE BETWEEN INTERVAL 29 DAYS PRECEDING AND CURRENT ROW)
 )
-SELECT g.item_id, g."date", coalesce(d.quantity, 0) AS quantity, coalesce(d.lines, 0) AS lines,
-       avg(coalesce(d.quantity, 0)) OVER w7 AS rolling_avg_7d,
-       sum(coalesce(d.quantity, 0)) OVER w30 AS total_30d
-FROM grid g LEFT JOIN daily d USING (item_id, "date")
-WINDOW w7 AS (PARTITION BY g.item_id ORDER BY g."date" ROWS BETWEEN 6 PRECEDING AND CURRENT ROW),
-       w30 AS (PARTITION BY g.item_id ORDER BY g."date" ROWS BETWEEN 29 PRECEDING AND CURRENT ROW);
+WHERE "date" >= (SELECT d FROM window_start);
+
+-- Monthly demand of stockable items over all history.
+CREATE TABLE gold.demand_monthly AS
+SELECT item_id, date_trunc('month', "date")::DATE AS "month", sum(quantity) AS quantity, sum(lines) AS lines,
+       count(*) AS days_with_demand
+FROM demand_all GROUP BY ALL;
+
+-- The evidence behind each item's lead time, over all history (the item screen shows it).
+CREATE TABLE gold.item_lead_time AS
+WITH lines AS (
+    SELECT item_id, family, purchase_date, purchase_date - request_date AS lt FROM silver_requisition
+), own AS (
+    SELECT item_id, count(*) FILTER (lt >= 0) AS usable_lines, count(*) FILTER (lt < 0) AS negative_lines,
+           count(*) FILTER (purchase_date IS NULL) AS not_bought_lines,
+           median(lt) FILTER (lt >= 0) AS median_days, min(lt) FILTER (lt >= 0) AS min_days,
+           max(lt) FILTER (lt >= 0) AS max_days, max(purchase_date) AS last_purchase
+    FROM lines GROUP BY item_id
+), fam AS (
+    SELECT family, count(*) AS family_usable_lines, median(lt) AS family_median_days
+    FROM lines WHERE lt >= 0 AND family IS NOT NULL GROUP BY family
+)
+SELECT own.*, i.family, fam.family_usable_lines, fam.family_median_days
+FROM own JOIN gold.dim_item i USING (item_id) LEFT JOIN fam ON fam.family = i.family;
 
 CREATE TABLE gold.fact_forecast AS
 SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
        f.generated_at, f.source, f.dataset_id,
-       CASE WHEN f."date" <= (SELECT max("date") FROM gold.demand_daily)
+       CASE WHEN f."date" <= greatest((SELECT as_of FROM as_of), (SELECT max("date") FROM demand_all))
             THEN coalesce(d.quantity, 0) END AS actual_demand,
        f.source_file
-FROM silver.forecast f LEFT JOIN gold.demand_daily d USING (item_id, "date");
+FROM silver.forecast f LEFT JOIN demand_all d USING (item_id, "date");
 
 -- Reorder status per stockable item, exactly as section 5 of the data contract says.
 CREATE TABLE gold.reorder_status AS
@@ -135,10 +178,9 @@ items AS (
     FROM stock s JOIN gold.dim_item i USING (item_id) WHERE NOT i.is_service
 ),
 daily AS (
-    SELECT r.item_id, r.request_date, sum(r.quantity) AS q
-    FROM gold.fact_requisition r, a
-    WHERE NOT r.is_service AND r.request_date BETWEEN a.as_of - ($history_days - 1) AND a.as_of
-    GROUP BY ALL
+    SELECT d.item_id, d."date", d.quantity AS q
+    FROM demand_all d, a
+    WHERE d."date" BETWEEN a.as_of - ($history_days - 1) AND a.as_of
 ),
 stats AS (
     -- Days without requests count as 0: mean and sample variance over all $history_days days.
@@ -147,12 +189,10 @@ stats AS (
     FROM daily GROUP BY item_id
 ),
 lt_item AS (
-    SELECT item_id, median(lead_time_days) AS lt, count(*) AS n
-    FROM gold.fact_requisition WHERE lead_time_days >= 0 GROUP BY item_id
+    SELECT item_id, median_days AS lt, usable_lines AS n FROM gold.item_lead_time WHERE usable_lines > 0
 ),
 lt_family AS (
-    SELECT family, median(lead_time_days) AS lt
-    FROM gold.fact_requisition WHERE lead_time_days >= 0 AND family IS NOT NULL GROUP BY family
+    SELECT DISTINCT family, family_median_days AS lt FROM gold.item_lead_time WHERE family_median_days IS NOT NULL
 ),
 base AS (
     SELECT i.*, coalesce(st.d, 0) AS d, coalesce(st.s, 0) AS s,

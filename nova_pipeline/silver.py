@@ -1,0 +1,250 @@
+"""Silver in the lake: typed, de-duplicated Parquet per table, partitioned, kept up to date by merging
+only what changed.
+
+Layout: lake/silver/<table>/<build id>/part=<p>/data_0.parquet, and lake/silver/_manifest.json,
+which names the one file serving each partition and the drops merged so far. A build:
+
+1. types the rows of the drops not merged yet (read from their bronze files, so a full rebuild and
+   an incremental one run the very same SQL),
+2. finds the partitions those rows fall in (the month of the date in the table's key),
+3. rewrites only those partitions: the old file's rows plus the new rows, one row per key, the
+   winner chosen by the table's rule (first seen for supplies lines, newest delivery otherwise),
+4. writes the manifest (temporary name, fsync, rename): until then nothing that serves changed,
+   and files no manifest names are leftovers of a killed build, removed at the next start.
+
+A key always falls in one partition (the partition is a function of the key), so merging a
+partition with the new rows gives exactly what one pass over every drop would: `--full` (or a
+manifest that does not match the ledger) starts from an empty manifest and proves it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .bronze import fsync_dir
+from .db import sql_path
+
+log = logging.getLogger("nova.silver")
+
+MANIFEST = "_manifest.json"
+FORMAT = 2  # bump when a silver table's columns or rules change: the next build rebuilds silver
+
+
+@dataclass(frozen=True)
+class SilverTable:
+    name: str          # silver.<name>
+    kinds: tuple[str, ...]  # bronze kinds it is made from
+    select: str        # SQL over `{bronze}` (bronze columns + file_name, sha256, ingested_at)
+    key: str           # columns that identify a row
+    winner: str        # ORDER BY giving the row that stays first
+    partition: str     # SQL over the selected columns: the partition a row lives in
+    unique_in_drop: bool = False  # no key repeats inside one drop (ingestion rejects repeats)
+
+
+TABLES: tuple[SilverTable, ...] = (
+    # A line present in two exports is one line; identical lines inside one export stay separate:
+    # the key is the line's content plus its occurrence number among identical lines of its file.
+    SilverTable(
+        "requisition", ("suprimentos",),
+        """SELECT content_hash || '-' || occurrence AS requisition_key,
+               clean_text(depot) AS depot, trim(item_id) AS item_id, clean_text(description) AS description,
+               clean_text(family) AS family, clean_text(supplier) AS supplier, br_number(quantity) AS quantity,
+               norm_unit(unit) AS unit, br_date(required_date) AS required_date,
+               clean_text(request_no) AS request_no, br_date(request_date) AS request_date,
+               br_date(purchase_date) AS purchase_date,
+               file_name AS source_file, line_number AS source_line, ingested_at
+           FROM {bronze}""",
+        key="requisition_key", winner="ingested_at, source_file, source_line",
+        partition="coalesce(strftime(request_date, '%Y-%m'), 'none')", unique_in_drop=True),
+    # One row per snapshot date, depot and item; a snapshot delivered twice keeps its newest delivery.
+    SilverTable(
+        "stock", ("estoque",),
+        """SELECT br_date(position_date) AS position_date, trim(depot) AS depot, trim(item_id) AS item_id,
+               clean_text(description) AS description, norm_unit(unit) AS unit,
+               br_number(on_hand) AS on_hand, coalesce(br_number(on_order), 0) AS on_order,
+               file_name AS source_file, line_number AS source_line, ingested_at
+           FROM {bronze}""",
+        key="position_date, depot, item_id", winner="ingested_at DESC, source_line DESC",
+        partition="strftime(position_date, '%Y-%m')", unique_in_drop=True),
+    # Forecast rows as the ML environment delivered them, one per run, item and day.
+    SilverTable(
+        "forecast", ("forecast",),
+        """SELECT trim(item_id) AS item_id, "date", forecast, forecast_lower, forecast_upper,
+               model_version, generated_at, source, dataset_id,
+               file_name AS source_file, sha256, ingested_at, line_number AS source_line
+           FROM {bronze}""",
+        key='model_version, generated_at, source, dataset_id, item_id, "date"', winner="ingested_at DESC, source_line DESC",
+        partition="strftime(generated_at AT TIME ZONE 'UTC', '%Y-%m')", unique_in_drop=True),
+    # Public series: fetches overlap by design, so one value per day (hour, bulletin, month): the newest
+    # fetch wins, except that an hour the archive did not have yet never replaces one it had.
+    SilverTable(
+        "external_selic", ("external_selic",),
+        """SELECT "date", selic_pct, file_name AS source_file, ingested_at, line_number AS source_line FROM {bronze}""",
+        key='"date"', winner="ingested_at DESC, source_line DESC", partition="'all'"),
+    SilverTable(
+        "external_ptax", ("external_ptax",),
+        """SELECT "date", quoted_at, bulletin, buy AS buy_brl, sell AS sell_brl, file_name AS source_file, ingested_at,
+               line_number AS source_line FROM {bronze}""",
+        key="quoted_at, bulletin", winner="ingested_at DESC, source_line DESC", partition="'all'"),
+    SilverTable(
+        "external_ipca", ("external_ipca",),
+        """SELECT "date" AS "month", ipca_pct, month_name, file_name AS source_file, ingested_at,
+               line_number AS source_line FROM {bronze}""",
+        key='"month"', winner="ingested_at DESC, source_line DESC", partition="'all'"),
+    SilverTable(
+        "external_weather", ("external_weather",),
+        """SELECT time_utc, "date" AS local_date, temperature_c, humidity_pct, precipitation_mm, wind_kmh,
+               latitude, longitude, file_name AS source_file, ingested_at, line_number AS source_line FROM {bronze}""",
+        key="time_utc", winner="temperature_c IS NULL, ingested_at DESC, source_line DESC", partition="'all'"),
+)
+BY_NAME = {t.name: t for t in TABLES}
+
+
+@dataclass
+class MergeResult:
+    merged_drops: int
+    rewritten: dict[str, int]  # table -> partitions rewritten
+    full: bool
+
+
+class SilverStore:
+    def __init__(self, lake_root: Path):
+        self.root = lake_root / "silver"
+        self.path = self.root / MANIFEST
+
+    # -- the manifest ---------------------------------------------------------------------------
+    def manifest(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return self.empty()
+        return data if data.get("format") == FORMAT else self.empty()
+
+    @staticmethod
+    def empty() -> dict:
+        return {"format": FORMAT, "drops": [], "tables": {t.name: {} for t in TABLES}}
+
+    def files(self, table: str, manifest: dict | None = None) -> list[Path]:
+        m = manifest or self.manifest()
+        return [self.root / rel for _, rels in sorted(m["tables"].get(table, {}).items()) for rel in rels]
+
+    def relation(self, table: str, manifest: dict | None = None) -> str:
+        """SQL for the table's rows (an empty typed relation when it has none yet)."""
+        return parquet_sql(self.files(table, manifest)) or f"(SELECT * FROM _empty_{table})"
+
+    def _write_manifest(self, data: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{MANIFEST}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(data, fh, indent=0)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        fsync_dir(self.root)
+
+    def clean(self) -> int:
+        """Remove files no manifest names (a killed build's, or partitions replaced since). Build lock held."""
+        if not self.root.is_dir():
+            return 0
+        named = {rel for t in self.manifest()["tables"].values() for rels in t.values() for rel in rels}
+        removed = 0
+        for f in self.root.rglob("*.parquet"):
+            if f.relative_to(self.root).as_posix() not in named:
+                f.unlink(missing_ok=True)
+                removed += 1
+        for d in sorted((p for p in self.root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            if not any(d.iterdir()):
+                d.rmdir()
+        return removed
+
+    # -- merging --------------------------------------------------------------------------------
+    def merge(self, con: duckdb.DuckDBPyConnection, loaded: list[tuple[str, str, str]], build_id: str,
+              full: bool = False, progress=None) -> MergeResult:
+        """Merge the loaded drops (drop_key, kind, bronze file) that the manifest lacks.
+
+        `loaded` is in ledger order (received_at). Returns what was done; writes the new manifest."""
+        manifest = self.empty() if full else self.manifest()
+        if not full:
+            ledger_keys = {k for k, _, _ in loaded}
+            if not set(manifest["drops"]) <= ledger_keys:  # the lake was restored or edited: start over
+                log.warning("event=silver_rebuild reason='manifest names drops the ledger lacks'")
+                manifest, full = self.empty(), True
+        done = set(manifest["drops"])
+        todo = [(k, kind, path) for k, kind, path in loaded if k not in done]
+        rewritten: dict[str, int] = {}
+        new_manifest = {"format": FORMAT, "drops": manifest["drops"] + [k for k, _, _ in todo],
+                        "tables": {name: dict(parts) for name, parts in manifest["tables"].items()},
+                        "built_at": datetime.now(timezone.utc).isoformat()}
+        for i, table in enumerate(TABLES):
+            if progress:
+                progress("silver", i, len(TABLES))
+            files = [p for _, kind, p in todo if kind in table.kinds]
+            if not files:
+                continue
+            rewritten[table.name] = self._merge_table(con, table, files, manifest, new_manifest, build_id)
+        if todo or full:
+            self._write_manifest(new_manifest)
+        if progress:
+            progress("silver", len(TABLES), len(TABLES))
+        return MergeResult(len(todo), rewritten, full)
+
+    def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
+                     build_id: str) -> int:
+        bronze = f"read_parquet([{', '.join(repr(sql_path(f)) for f in bronze_files)}], union_by_name=true, hive_partitioning=false)"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _incoming AS
+                        SELECT *, {table.partition} AS _part FROM ({table.select.format(bronze=bronze)})""")
+        parts = [r[0] for r in con.execute("SELECT DISTINCT _part FROM _incoming ORDER BY 1").fetchall()]
+        held = old["tables"].get(table.name, {})
+        existing = [self.root / rel for p in parts for rel in held.get(p, [])]
+        source = "SELECT * EXCLUDE (_part) FROM _incoming"
+        rows = f"SELECT *, {table.partition} AS part FROM ({source})"
+        if existing or len(bronze_files) > 1 or not table.unique_in_drop:
+            if existing:
+                source = f"SELECT * FROM {parquet_sql(existing)} UNION ALL BY NAME {source}"
+            rows = (f"SELECT *, {table.partition} AS part FROM ({source}) "
+                    f"QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY {table.winner}) = 1")
+        out = self.root / table.name / build_id
+        out.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"""
+            COPY ({rows})
+            TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), WRITE_PARTITION_COLUMNS false,
+                                  OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')""")
+        for f in out.rglob("*.parquet"):
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        for p in parts:
+            written = sorted((out / f"part={p}").glob("*.parquet"))
+            new["tables"].setdefault(table.name, {})[p] = [f.relative_to(self.root).as_posix() for f in written]
+        con.execute("DROP TABLE _incoming")
+        return len(parts)
+
+
+def parquet_sql(files: list[Path]) -> str:
+    """read_parquet over exact files (no hive columns from the part=... folders), or '' for none."""
+    if not files:
+        return ""
+    return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], hive_partitioning=false)"
+
+
+def open_lines(lake_root: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the view `lines`: every supplies line of all history from the lake
+    (silver.requisition), with gold.fact_requisition's derived columns. For analysts and tests."""
+    from .db import connect
+
+    con = connect()
+    store = SilverStore(lake_root)
+    con.execute(f"CREATE TEMP VIEW _empty_requisition AS SELECT NULL::VARCHAR AS requisition_key, NULL::VARCHAR AS item_id, "
+                "NULL::DOUBLE AS quantity, NULL::VARCHAR AS unit, NULL::VARCHAR AS family, NULL::DATE AS request_date, "
+                "NULL::DATE AS purchase_date WHERE false")
+    con.execute(f"""CREATE TEMP VIEW lines AS SELECT *, purchase_date - request_date AS lead_time_days,
+                        coalesce(purchase_date < request_date, false) AS lead_time_negative,
+                        is_service(unit, family) AS is_service
+                    FROM {store.relation('requisition')}""")
+    return con

@@ -1,0 +1,164 @@
+"""Issue 12: a build recomputes only what changed, and gives the very answers of a full rebuild."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import STOCK_HEADER, make_site, stock_snapshot, write_export
+from helpers import lake_lines, one
+
+from nova_pipeline.build import build
+from nova_pipeline.config import load_config
+from nova_pipeline.demo import ESTOQUE, FORECAST, SUPRIMENTOS, demo_file
+from nova_pipeline.silver import SilverStore
+
+REAL = demo_file(SUPRIMENTOS).read_bytes().decode("cp1252").splitlines()
+HEADER, LINES = REAL[0], REAL[1:]
+
+
+def _export(site, name: str, lines: list[str]) -> None:
+    write_export(site.landing / name, lines, header=HEADER)
+
+
+def _normalised(con, schema: str, table: str) -> str:
+    """The table's rows with doubles rounded (sums over rows read in another order differ in the last bits)."""
+    cols = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'a' "
+                       "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
+    return ", ".join(f'round("{c}", 6) AS "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"' for c, t in cols)
+
+
+def assert_same_warehouse(a: Path, b: Path) -> int:
+    """Every gold, silver and meta table of a equals b's (meta.build: the answers, not the build's own facts)."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'a' "
+                         "AND schema_name IN ('gold', 'silver', 'meta') ORDER BY ALL").fetchall()
+    other = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'b' "
+                        "AND schema_name IN ('gold', 'silver', 'meta') ORDER BY ALL").fetchall()
+    assert tables == other
+    skip = {("meta", "build"), ("meta", "build_history")}
+    compared = 0
+    for schema, table in tables:
+        if (schema, table) in skip:
+            continue
+        cols = _normalised(con, schema, table)
+        if table == "reorder_status":  # what changed since the version before: a fact of the history, not the inputs
+            cols = cols.replace('"previous_status"', "NULL").replace('"newly_flagged"', "NULL")
+        for x, y in (("a", "b"), ("b", "a")):
+            diff = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {x}.{schema}.{table} "
+                               f"EXCEPT ALL SELECT {cols} FROM {y}.{schema}.{table})").fetchone()[0]
+            assert diff == 0, f"{schema}.{table}: {diff} row(s) of {x} not in {y}"
+        compared += 1
+    build_cols = "as_of, inputs, config, complete"
+    assert con.execute(f"SELECT {build_cols} FROM a.meta.build").fetchall() == \
+        con.execute(f"SELECT {build_cols} FROM b.meta.build").fetchall()
+    con.close()
+    return compared
+
+
+def _silver_rows(cfg) -> list[tuple]:
+    with lake_lines(cfg) as con:
+        return con.execute("SELECT * EXCLUDE (ingested_at) FROM lines ORDER BY requisition_key").fetchall()
+
+
+@pytest.fixture
+def sequence_site(tmp_path):
+    """A site fed the way a plant is: one build per drop, overlapping and re-sent exports included."""
+    cfg = make_site(tmp_path / "site")
+    steps = []
+
+    def step(outcome: str = "published"):
+        result = build(cfg)
+        assert result.outcome == outcome, result.message
+        steps.append(result)
+        return result
+
+    _export(cfg, "suprimentos_2024.csv", LINES[:2000])
+    step()
+    _export(cfg, "suprimentos_overlap.csv", LINES[1500:3200])       # 500 lines again, 1200 new
+    step()
+    shutil.copy(demo_file(ESTOQUE), cfg.landing / ESTOQUE)
+    step()
+    _export(cfg, "suprimentos_resent.csv", LINES[:2000])            # the first export again, other name
+    step()
+    shutil.copy(demo_file(FORECAST), cfg.ml_drops / FORECAST)
+    step()
+    stock_snapshot(cfg.source.parent, "25/10/2025", "010090", "0")
+    step()
+    _export(cfg, "suprimentos_2025.csv", LINES[3000:])               # the rest, 200 again
+    write_export(cfg.landing / "estoque_bad.csv", ["ALMOX-BA;010825;PREGO;UN;x;0;26/10/2025"], header=STOCK_HEADER)
+    step()
+    return cfg, steps
+
+
+def test_incremental_builds_equal_one_full_rebuild(sequence_site, tmp_path):
+    cfg, steps = sequence_site
+    # each build rewrote only the partitions its drops touched
+    merged = json.loads(SilverStore(cfg.lake).path.read_text())["drops"]
+    with duckdb.connect() as con:
+        loaded = [r[0] for r in con.execute(f"SELECT drop_key FROM '{cfg.lake}/ledger/drops/*.parquet' "
+                                            "WHERE status = 'loaded' ORDER BY received_at").fetchall()]
+    assert merged == loaded and len(loaded) == 6  # the re-sent export is a duplicate, the bad snapshot rejected
+    incremental = _silver_rows(cfg)
+    # an independent count: a line is its fields plus its occurrence number among identical lines of its file
+    expected = set()
+    for name in ("suprimentos_2024.csv", "suprimentos_overlap.csv", "suprimentos_2025.csv"):
+        seen: dict[tuple, int] = {}
+        for line in (cfg.landing / name).read_bytes().decode("cp1252").splitlines()[1:]:
+            fields = tuple(f.strip() for f in next(csv.reader([line], delimiter=";")))
+            seen[fields] = seen.get(fields, 0) + 1
+            expected.add((fields, seen[fields]))
+    assert len(incremental) == len(expected) > 4000
+    # the same lake rebuilt from bronze alone
+    copy = tmp_path / "copy"
+    shutil.copytree(cfg.source.parent, copy, symlinks=True)
+    full_cfg = load_config(copy / "config.toml")
+    result = build(full_cfg, full=True)
+    assert result.outcome == "published" and result.version == steps[-1].version + 1
+    assert _silver_rows(full_cfg) == incremental
+    compared = assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb")
+    assert compared >= 20
+
+
+def test_a_fresh_site_built_at_once_gives_the_same_gold(sequence_site, tmp_path):
+    cfg, _ = sequence_site
+    once = make_site(tmp_path / "once")
+    for folder in ("landing", "ml_drops"):
+        shutil.rmtree(once.source.parent / folder)
+        shutil.copytree(cfg.source.parent / folder, once.source.parent / folder)
+    assert build(once).outcome == "published"
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{cfg.warehouse / 'current.duckdb'}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{once.warehouse / 'current.duckdb'}' AS b (READ_ONLY)")
+    for table in ("reorder_status", "dim_item", "demand_daily", "demand_monthly", "item_lead_time", "dim_supplier"):
+        cols = _normalised(con, "gold", table).replace('"previous_status"', "NULL").replace('"newly_flagged"', "NULL")
+        for x, y in (("a", "b"), ("b", "a")):
+            assert one(con, f"SELECT count(*) FROM (SELECT {cols} FROM {x}.gold.{table} EXCEPT ALL "
+                            f"SELECT {cols} FROM {y}.gold.{table})") == 0, table
+    con.close()
+
+
+def test_a_small_drop_rewrites_only_its_partitions(tmp_path):
+    cfg = make_site(tmp_path / "site")
+    _export(cfg, "suprimentos_all.csv", LINES)
+    build(cfg)
+    store = SilverStore(cfg.lake)
+    before = store.manifest()["tables"]["requisition"]
+    one_month = [line for line in LINES if line.split(";")[9].endswith("/09/2025")][:5]
+    changed = [line.replace(";UN;", ";UN;", 1) + "" for line in one_month]
+    _export(cfg, "suprimentos_daily.csv", [c.replace(c.split(";")[8], "999999", 1) for c in changed])
+    build(cfg)
+    after = store.manifest()["tables"]["requisition"]
+    rewritten = {p for p in after if after[p] != before.get(p)}
+    assert rewritten == {"2025-09"}
+    assert len(_silver_rows(cfg)) == len(LINES) + 5
+    # the replaced partition's old file is gone at the next build's start; nothing else is touched
+    build(cfg)
+    files = {p.relative_to(store.root).as_posix() for p in store.root.rglob("*.parquet")}
+    assert files == {f for fs in after.values() for f in fs} | \
+        {f for t, parts in store.manifest()["tables"].items() if t != "requisition" for fs in parts.values() for f in fs}
