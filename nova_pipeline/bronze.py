@@ -62,7 +62,7 @@ def atomic_copy_to(con: duckdb.DuckDBPyConnection, query: str, target: Path, par
     """COPY a query to a Parquet file under a temporary name, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
+    con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)

@@ -17,7 +17,7 @@ from .errors import DropRejected
 from .sources import CSV_KINDS
 from .sources import external
 from .sources import forecast as forecast_source
-from .sources.erp_csv import read_erp_csv
+from .sources.erp_csv import drop_staging, read_erp_csv
 from .sources.text import excerpt
 
 log = logging.getLogger("nova.ingest")
@@ -130,8 +130,11 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
         except (duckdb.Error, OSError, UnicodeError, ValueError, RuntimeError) as exc:
             raise _staging_failure(exc) from None
         data_date = DATA_DATE.get(drop.kind, '"date"')
+        # a view's own summary relation, where the reader made one (the ERP reader: counts without numbering)
+        counted = ok if not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+                                        [f"{ok}_summary"]).fetchone()[0] else f"{ok}_summary"
         n_ok, d_from, d_to = con.execute(
-            f"SELECT count(*), min({data_date}), max({data_date}) FROM {ok}").fetchone()
+            f"SELECT count(*), min({data_date}), max({data_date}) FROM {counted}").fetchone()
         n_rej = con.execute(f"SELECT count(*) FROM {rejected}").fetchone()[0]
         lake.write_rejects(con, rejected, drop)
         if n_ok == 0:
@@ -148,8 +151,12 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
         fields = dict(status="rejected", rows_read=n_rej, rows_rejected=n_rej, reason=reason, received_at=now)
         log.warning("event=drop_rejected file=%s kind=%s reason=%r quarantine=%s", drop.rel, drop.kind, reason, where)
     finally:
+        for t in (f"{drop.kind}_ok_summary", f"{drop.kind}_ok"):
+            con.execute(f"DROP VIEW IF EXISTS {t}")
+        drop_staging(con)
         for t in (f"{drop.kind}_ok", f"{drop.kind}_rejected"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [t]).fetchone()[0]:
+                con.execute(f"DROP TABLE {t}")
     lake.record(con, drop, **fields)
     return fields
 

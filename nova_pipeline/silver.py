@@ -34,6 +34,7 @@ from .db import sql_path
 log = logging.getLogger("nova.silver")
 
 MANIFEST = "_manifest.json"
+WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
 FORMAT = 2  # bump when a silver table's columns or rules change: the next build rebuilds silver
 
 
@@ -198,31 +199,37 @@ class SilverStore:
     def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
                      build_id: str) -> int:
         bronze = f"read_parquet([{', '.join(repr(sql_path(f)) for f in bronze_files)}], union_by_name=true, hive_partitioning=false)"
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _incoming AS
-                        SELECT *, {table.partition} AS _part FROM ({table.select.format(bronze=bronze)})""")
-        parts = [r[0] for r in con.execute("SELECT DISTINCT _part FROM _incoming ORDER BY 1").fetchall()]
+        incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
-        existing = [self.root / rel for p in parts for rel in held.get(p, [])]
-        source = "SELECT * EXCLUDE (_part) FROM _incoming"
-        rows = f"SELECT *, {table.partition} AS part FROM ({source})"
-        if existing or len(bronze_files) > 1 or not table.unique_in_drop:
+        if held or len(bronze_files) > 1 or not table.unique_in_drop:
+            # the partitions the new rows fall in, and the rows those partitions hold already
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _incoming AS {incoming}")
+            parts = [r[0] for r in con.execute("SELECT DISTINCT part FROM _incoming ORDER BY 1").fetchall()]
+            existing = [self.root / rel for p in parts for rel in held.get(p, [])]
+            source = "SELECT * EXCLUDE (part) FROM _incoming"
             if existing:
                 source = f"SELECT * FROM {parquet_sql(existing)} UNION ALL BY NAME {source}"
             rows = (f"SELECT *, {table.partition} AS part FROM ({source}) "
                     f"QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY {table.winner}) = 1")
+        else:  # one drop into an empty table: its keys are unique already, nothing to merge with
+            parts, rows = None, incoming
         out = self.root / table.name / build_id
         out.parent.mkdir(parents=True, exist_ok=True)
+        # Small row groups and flushes keep one buffer per open partition small: bounded memory.
+        con.execute(f"SET partitioned_write_flush_threshold = {WRITE_ROWS}")
         con.execute(f"""
             COPY ({rows})
-            TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), WRITE_PARTITION_COLUMNS false,
-                                  OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')""")
+            TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (part), WRITE_PARTITION_COLUMNS false,
+                                  OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}', ROW_GROUP_SIZE {WRITE_ROWS})""")
         for f in out.rglob("*.parquet"):
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+        if parts is None:
+            parts = sorted(d.name.removeprefix("part=") for d in out.iterdir() if d.is_dir())
         for p in parts:
             written = sorted((out / f"part={p}").glob("*.parquet"))
             new["tables"].setdefault(table.name, {})[p] = [f.relative_to(self.root).as_posix() for f in written]
-        con.execute("DROP TABLE _incoming")
+        con.execute("DROP TABLE IF EXISTS _incoming")
         return len(parts)
 
 

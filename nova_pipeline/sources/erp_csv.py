@@ -184,13 +184,14 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
         # Identical lines in one export are separate lines: numbered 1, 2, ... by line order. Only
         # the few repeated hashes go through the window; every other line is occurrence 1.
+        # A view, read once by the bronze write (the counts come from _typed): 10,000,000 rows are not copied.
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {ok} AS
-            WITH repeated AS (
-                SELECT content_hash FROM _typed WHERE reason IS NULL GROUP BY content_hash HAVING count(*) > 1
+            f"""CREATE OR REPLACE TEMP VIEW {ok} AS
+            WITH repeated AS (  -- a 64-bit hash of the hash groups fast; a collision only numbers more lines
+                SELECT hash(content_hash) AS h FROM _typed WHERE reason IS NULL GROUP BY h HAVING count(*) > 1
             ), numbered AS (
                 SELECT line_number, row_number() OVER (PARTITION BY content_hash ORDER BY line_number) AS occurrence
-                FROM _typed t SEMI JOIN repeated USING (content_hash) WHERE t.reason IS NULL
+                FROM _typed t WHERE t.reason IS NULL AND hash(t.content_hash) IN (SELECT h FROM repeated)
             )
             SELECT t.line_number, {", ".join(f't."{c.name}"' for c in kind.columns)}, t.content_hash,
                    coalesce(n.occurrence, 1) AS occurrence
@@ -202,9 +203,18 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             f"ELSE raw END AS raw_line FROM _typed WHERE reason IS NOT NULL"
         )
         total = con.execute("SELECT count(*) FROM _typed").fetchone()[0]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {ok}_summary AS SELECT * FROM _typed WHERE reason IS NULL")
         if total == 0:
             raise DropRejected("header only: the export has no data rows")
         return ok, rejected
+    except BaseException:
+        drop_staging(con)
+        raise
     finally:
         utf8.unlink(missing_ok=True)
-        con.execute("DROP TABLE IF EXISTS _lines; DROP TABLE IF EXISTS _typed")
+        con.execute("DROP TABLE IF EXISTS _lines")
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """The staged rows (ingest calls this once the drop's bronze and rejects are written)."""
+    con.execute("DROP VIEW IF EXISTS suprimentos_ok; DROP VIEW IF EXISTS estoque_ok; DROP TABLE IF EXISTS _typed")
