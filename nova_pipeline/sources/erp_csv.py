@@ -217,4 +217,8 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     """The staged rows (ingest calls this once the drop's bronze and rejects are written)."""
-    con.execute("DROP VIEW IF EXISTS suprimentos_ok; DROP VIEW IF EXISTS estoque_ok; DROP TABLE IF EXISTS _typed")
+    for kind in ("suprimentos", "estoque"):
+        for name in (f"{kind}_ok_summary", f"{kind}_ok"):
+            if con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()[0]:
+                con.execute(f"DROP VIEW {name}")
+    con.execute("DROP TABLE IF EXISTS _typed")
