@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from statistics import NormalDist
 
@@ -23,7 +23,7 @@ from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
 from .progress import Progress, silent
 from .silver import TABLES as SILVER_TABLES
-from .silver import MergeResult, SilverStore
+from .silver import SUMMARIES, MergeResult, SilverStore, parquet_sql
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
@@ -235,7 +235,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     else:
         con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
     progress("build", 1, steps)
-    merge_silver(con, lake, version, full, progress)
+    merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"])
     run_script(con, "silver")
     progress("build", 2, steps)
     _holidays(con)
@@ -269,7 +269,7 @@ IN_VERSION = {"stock": (), "forecast": ("source_line",), "external_selic": ("sou
               "external_ptax": ("source_line",), "external_ipca": ("source_line",), "external_weather": ("source_line",)}
 
 
-def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress) -> MergeResult:
+def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, history_days: int) -> MergeResult:
     """Bring the lake's silver up to date with the ledger (only what changed, unless full) and expose it."""
     store = SilverStore(lake.root)
     loaded = con.execute("SELECT drop_key, kind, bronze_path FROM meta.source_files WHERE status = 'loaded' "
@@ -287,10 +287,30 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress) 
                          f"b{version:06d}-{os.getpid()}", full, progress)
     manifest = store.manifest()
     con.execute("CREATE SCHEMA IF NOT EXISTS silver")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW silver_requisition AS SELECT * FROM {store.relation('requisition', manifest)}")
     for name, dropped in IN_VERSION.items():
         exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
         con.execute(f"CREATE TABLE silver.{name} AS SELECT *{exclude} FROM {store.relation(name, manifest)}")
+    # gold's views: the per-partition summaries for all history, and the lines of the partitions that
+    # the reorder window (and the forecasts' days) reach; no view reads every line
+    empty_rows = "(SELECT *, NULL::VARCHAR AS part FROM _empty_requisition)"
+    for name, sql in SUMMARIES.items():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{name} AS SELECT * EXCLUDE (part) FROM ({sql.format(rows=empty_rows)}) WHERE false")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW sum_{name} AS SELECT * FROM {store.relation(name, manifest)}")
+    as_of = con.execute("SELECT coalesce((SELECT max(position_date) FROM silver.stock), "
+                        "(SELECT max(last_d) FROM sum_req_item))").fetchone()[0]
+    first_forecast = con.execute('SELECT min("date") FROM silver.forecast').fetchone()[0]
+    parts = sorted(manifest["tables"].get("requisition", {}))
+    if as_of is None:
+        window = lines = []
+    else:
+        start = as_of - timedelta(days=history_days - 1)
+        window = [p for p in parts if p == "none" or p >= f"{start:%Y-%m}"]
+        reach = min(start - timedelta(days=29), first_forecast or as_of)
+        lines = [p for p in parts if p != "none" and p >= f"{reach:%Y-%m}"]
+    con.execute("CREATE OR REPLACE TEMP VIEW requisition_window AS SELECT * FROM "
+                f"{parquet_sql(store.partition_files('requisition', window, manifest)) or '_empty_requisition'}")
+    con.execute("CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
+                f"{parquet_sql(store.partition_files('req_demand', lines, manifest)) or '_empty_req_demand'}")
     log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,
              ",".join(f"{t}:{n}" for t, n in result.rewritten.items()) or "none", result.full)
     return result

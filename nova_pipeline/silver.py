@@ -35,7 +35,7 @@ log = logging.getLogger("nova.silver")
 
 MANIFEST = "_manifest.json"
 WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
-FORMAT = 2  # bump when a silver table's columns or rules change: the next build rebuilds silver
+FORMAT = 3  # bump when a silver table's columns or rules change: the next build rebuilds silver
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,32 @@ TABLES: tuple[SilverTable, ...] = (
 )
 BY_NAME = {t.name: t for t in TABLES}
 
+# Per-partition summaries of silver.requisition, rewritten with the partitions they summarise, so gold's
+# all-history figures (items, lead times, suppliers, monthly demand) read a few small files instead of
+# every line. Each is exact per partition and adds up across partitions (counts, min/max, histograms).
+SUMMARIES: dict[str, str] = {
+    # per item, family and unit: lines, services, request span, the newest description
+    "req_item": """SELECT part, item_id, family, unit, count(*) AS lines, bool_and(is_service(unit, family)) AS all_service,
+                          min(request_date) AS first_d, max(request_date) AS last_d,
+                          max({{'d': coalesce(request_date, DATE '1900-01-01'), 't': coalesce(description, '')}}) AS desc_key
+                   FROM {rows} GROUP BY ALL""",
+    # lead-time histogram: lines per item, family and request-to-purchase days (NULL when not computable)
+    "req_lead_time": """SELECT part, item_id, family, purchase_date - request_date AS lt, purchase_date IS NOT NULL AS bought,
+                               count(*) AS n, min(purchase_date) AS first_purchase, max(purchase_date) AS last_purchase
+                        FROM {rows} GROUP BY ALL""",
+    # suppliers and the items bought from them
+    "req_supplier": """SELECT part, supplier, item_id, count(*) AS lines, min(purchase_date) AS first_purchase,
+                              max(purchase_date) AS last_purchase
+                       FROM {rows} WHERE supplier IS NOT NULL GROUP BY ALL""",
+    "req_depot": """SELECT DISTINCT part, depot FROM {rows} WHERE depot IS NOT NULL""",
+    # daily demand of goods (not services), and per month
+    "req_demand": """SELECT part, item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
+                     FROM {rows} WHERE request_date IS NOT NULL AND NOT is_service(unit, family) GROUP BY ALL""",
+    "req_monthly": """SELECT part, item_id, date_trunc('month', request_date)::DATE AS "month", sum(quantity) AS quantity,
+                             count(*) AS lines, count(DISTINCT request_date) AS days_with_demand
+                      FROM {rows} WHERE request_date IS NOT NULL AND NOT is_service(unit, family) GROUP BY ALL""",
+}
+
 
 @dataclass
 class MergeResult:
@@ -130,7 +156,7 @@ class SilverStore:
 
     @staticmethod
     def empty() -> dict:
-        return {"format": FORMAT, "drops": [], "tables": {t.name: {} for t in TABLES}}
+        return {"format": FORMAT, "drops": [], "tables": {name: {} for name in [*BY_NAME, *SUMMARIES]}}
 
     def files(self, table: str, manifest: dict | None = None) -> list[Path]:
         m = manifest or self.manifest()
@@ -190,6 +216,8 @@ class SilverStore:
             if not files:
                 continue
             rewritten[table.name] = self._merge_table(con, table, files, manifest, new_manifest, build_id)
+            if table.name == "requisition":
+                self._summarise(con, new_manifest, build_id)
         if todo or full:
             self._write_manifest(new_manifest)
         if progress:
@@ -231,6 +259,37 @@ class SilverStore:
             new["tables"].setdefault(table.name, {})[p] = [f.relative_to(self.root).as_posix() for f in written]
         con.execute("DROP TABLE IF EXISTS _incoming")
         return len(parts)
+
+
+    def _summarise(self, con, new: dict, build_id: str) -> None:
+        """Rewrite the summaries of the requisition partitions this build wrote."""
+        parts = {p: rels for p, rels in new["tables"]["requisition"].items()
+                 if any(Path(r).parts[1] == build_id for r in rels)}
+        if not parts:
+            return
+        rows = " UNION ALL ".join(f"SELECT *, '{p}' AS part FROM {parquet_sql([self.root / r for r in rels])}"
+                                  for p, rels in sorted(parts.items()))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _written AS {rows}")
+        for name, sql in SUMMARIES.items():
+            out = self.root / name / build_id
+            out.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"""COPY ({sql.format(rows="_written")}) TO '{sql_path(out)}'
+                            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (part),
+                             WRITE_PARTITION_COLUMNS false, OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')""")
+            table = new["tables"].setdefault(name, {})
+            for p in parts:
+                written = sorted((out / f"part={p}").glob("*.parquet"))
+                if written:
+                    table[p] = [f.relative_to(self.root).as_posix() for f in written]
+                else:
+                    table.pop(p, None)  # nothing to summarise there (e.g. only services)
+        con.execute("DROP VIEW _written")
+
+    def partition_files(self, table: str, parts, manifest: dict | None = None) -> list[Path]:
+        """The files of the given partitions of a table."""
+        m = manifest or self.manifest()
+        held = m["tables"].get(table, {})
+        return [self.root / rel for p in parts if p in held for rel in held[p]]
 
 
 def parquet_sql(files: list[Path]) -> str:

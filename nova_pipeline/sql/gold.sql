@@ -1,56 +1,52 @@
 -- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
 -- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous.
 -- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status);
--- temp views silver_requisition (the lake's supplies lines) and data_days(d) (silver.sql).
--- Each full scan of silver_requisition reads only the columns it names (Parquet), and the daily
--- demand of every item is aggregated once (demand_all) for everything that needs it.
+-- temp views over the lake's silver (see silver.sql and nova_pipeline/silver.py): sum_req_* summaries
+-- of every supplies line, per request month; requisition_window, the lines of the months the reorder
+-- window reaches; sum_req_demand_recent, daily demand of the months the window and forecasts reach.
 CREATE SCHEMA IF NOT EXISTS gold;
 
 -- The as-of date: the latest stock snapshot's date (the supplies data's end when there is no snapshot).
 CREATE TEMP TABLE as_of AS
 SELECT coalesce((SELECT max(position_date) FROM silver.stock),
-                (SELECT max(request_date) FROM silver_requisition)) AS as_of;
+                (SELECT max(last_d) FROM sum_req_item)) AS as_of;
 
 -- The reorder window's first day: demand, d and s, and the lines kept in gold.fact_requisition.
 CREATE TEMP TABLE window_start AS SELECT as_of - ($history_days - 1) AS d FROM as_of;
 
--- Daily demand of stockable items over all history, days with requests only.
+-- Daily demand of stockable items, days with requests only, over the months the window and the
+-- forecasts reach (a day lies in one month's summary only).
 CREATE TEMP TABLE demand_all AS
-SELECT item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
-FROM silver_requisition
-WHERE request_date IS NOT NULL AND NOT is_service(unit, family)
-GROUP BY ALL;
+SELECT item_id, "date", sum(quantity) AS quantity, sum(lines) AS lines FROM sum_req_demand_recent GROUP BY ALL;
 
 -- Ties are broken by value so a full rebuild and an incremental one, which read rows in different
 -- orders, pick the same: the newest description (then the greatest), the most frequent family and unit
 -- (then the first alphabetically).
 CREATE TABLE gold.dim_item AS
 WITH ids AS (
-    SELECT item_id FROM silver_requisition UNION
+    SELECT item_id FROM sum_req_item UNION
     SELECT item_id FROM silver.stock UNION
     SELECT item_id FROM silver.forecast
 ), req AS (
-    SELECT item_id,
-           arg_max(description, (coalesce(request_date, DATE '1900-01-01'), coalesce(description, ''))) AS description,
-           bool_and(is_service(unit, family)) AS is_service,
-           min(request_date) AS first_request, max(request_date) AS last_request, count(*) AS lines
-    FROM silver_requisition GROUP BY item_id
+    SELECT item_id, max(desc_key).t AS description, bool_and(all_service) AS is_service,
+           min(first_d) AS first_request, max(last_d) AS last_request, sum(lines) AS lines
+    FROM sum_req_item GROUP BY item_id
 ), fam AS (
-    SELECT item_id, family FROM (SELECT item_id, family, count(*) AS n FROM silver_requisition
+    SELECT item_id, family FROM (SELECT item_id, family, sum(lines) AS n FROM sum_req_item
                                  WHERE family IS NOT NULL GROUP BY ALL)
     QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1
 ), unt AS (
-    SELECT item_id, unit FROM (SELECT item_id, unit, count(*) AS n FROM silver_requisition
+    SELECT item_id, unit FROM (SELECT item_id, unit, sum(lines) AS n FROM sum_req_item
                                WHERE unit IS NOT NULL GROUP BY ALL)
     QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, unit) = 1
 ), stk AS (
     SELECT item_id, arg_max(description, (position_date, depot)) AS description, arg_max(unit, (position_date, depot)) AS unit
     FROM silver.stock GROUP BY item_id
 )
-SELECT ids.item_id, coalesce(stk.description, req.description) AS description, fam.family,
+SELECT ids.item_id, coalesce(stk.description, nullif(req.description, '')) AS description, fam.family,
        coalesce(stk.unit, unt.unit) AS unit, coalesce(req.is_service, false) AS is_service,
        stk.item_id IS NOT NULL AS is_stocked, req.first_request, req.last_request,
-       coalesce(req.lines, 0) AS requisition_lines
+       coalesce(req.lines, 0)::BIGINT AS requisition_lines
 FROM ids LEFT JOIN req USING (item_id) LEFT JOIN fam USING (item_id) LEFT JOIN unt USING (item_id)
 LEFT JOIN stk USING (item_id);
 
@@ -60,13 +56,13 @@ SELECT depot,
             WHEN depot LIKE 'ESCRIT%' THEN 'office'
             WHEN depot LIKE 'GER%' THEN 'regional store'
             ELSE 'site' END AS depot_type
-FROM (SELECT depot FROM silver_requisition UNION SELECT depot FROM silver.stock)
+FROM (SELECT depot FROM sum_req_depot UNION SELECT depot FROM silver.stock)
 WHERE depot IS NOT NULL;
 
 CREATE TABLE gold.dim_supplier AS
-SELECT supplier, count(*) AS requisition_lines, min(purchase_date) AS first_purchase,
-       max(purchase_date) AS last_purchase, count(DISTINCT item_id) AS items
-FROM silver_requisition WHERE supplier IS NOT NULL GROUP BY supplier;
+SELECT supplier, sum(lines)::BIGINT AS requisition_lines, min(first_purchase) AS first_purchase,
+       max(last_purchase) AS last_purchase, count(DISTINCT item_id) AS items
+FROM sum_req_supplier GROUP BY supplier;
 
 -- The public series side by side, one row per day from the first to the last day any of them covers.
 -- PTAX: the day's closing (Fechamento bulletin) selling rate; none on days without a bulletin.
@@ -114,7 +110,7 @@ SELECT requisition_key, item_id, description, depot, family, supplier, quantity,
        required_date, request_no, purchase_date - request_date AS lead_time_days,
        coalesce(purchase_date < request_date, false) AS lead_time_negative,
        is_service(unit, family) AS is_service, source_file, source_line
-FROM silver_requisition
+FROM requisition_window
 WHERE request_date >= (SELECT d FROM window_start) OR request_date IS NULL;
 
 CREATE TABLE gold.fact_stock AS
@@ -137,26 +133,43 @@ WHERE "date" >= (SELECT d FROM window_start);
 
 -- Monthly demand of stockable items over all history.
 CREATE TABLE gold.demand_monthly AS
-SELECT item_id, date_trunc('month', "date")::DATE AS "month", sum(quantity) AS quantity, sum(lines) AS lines,
-       count(*) AS days_with_demand
-FROM demand_all GROUP BY ALL;
+SELECT item_id, "month", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines,
+       sum(days_with_demand)::BIGINT AS days_with_demand
+FROM sum_req_monthly GROUP BY ALL;
 
 -- The evidence behind each item's lead time, over all history (the item screen shows it).
+-- Medians come from the lead-time histograms: the mean of the values at positions floor((n-1)/2) and
+-- floor(n/2) of the sorted lead times, which is what median() gives over the lines themselves.
 CREATE TABLE gold.item_lead_time AS
-WITH lines AS (
-    SELECT item_id, family, purchase_date, purchase_date - request_date AS lt FROM silver_requisition
+WITH h AS (
+    SELECT item_id, family, lt, bought, sum(n) AS n, max(last_purchase) AS last_purchase
+    FROM sum_req_lead_time GROUP BY ALL
 ), own AS (
-    SELECT item_id, count(*) FILTER (lt >= 0) AS usable_lines, count(*) FILTER (lt < 0) AS negative_lines,
-           count(*) FILTER (purchase_date IS NULL) AS not_bought_lines,
-           median(lt) FILTER (lt >= 0) AS median_days, min(lt) FILTER (lt >= 0) AS min_days,
-           max(lt) FILTER (lt >= 0) AS max_days, max(purchase_date) AS last_purchase
-    FROM lines GROUP BY item_id
+    SELECT item_id, coalesce(sum(n) FILTER (lt >= 0), 0)::BIGINT AS usable_lines,
+           coalesce(sum(n) FILTER (lt < 0), 0)::BIGINT AS negative_lines,
+           coalesce(sum(n) FILTER (NOT bought), 0)::BIGINT AS not_bought_lines,
+           min(lt) FILTER (lt >= 0) AS min_days, max(lt) FILTER (lt >= 0) AS max_days, max(last_purchase) AS last_purchase
+    FROM h GROUP BY item_id
+), item_cum AS (
+    SELECT item_id, lt, sum(n) OVER (PARTITION BY item_id ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
+           sum(n) OVER (PARTITION BY item_id) AS total
+    FROM (SELECT item_id, lt, sum(n) AS n FROM h WHERE lt >= 0 GROUP BY ALL)
+), item_median AS (
+    SELECT item_id, (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS median_days
+    FROM item_cum GROUP BY item_id
+), fam_cum AS (
+    SELECT family, lt, sum(n) OVER (PARTITION BY family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
+           sum(n) OVER (PARTITION BY family) AS total
+    FROM (SELECT family, lt, sum(n) AS n FROM h WHERE lt >= 0 AND family IS NOT NULL GROUP BY ALL)
 ), fam AS (
-    SELECT family, count(*) AS family_usable_lines, median(lt) AS family_median_days
-    FROM lines WHERE lt >= 0 AND family IS NOT NULL GROUP BY family
+    SELECT family, max(total)::BIGINT AS family_usable_lines,
+           (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS family_median_days
+    FROM fam_cum GROUP BY family
 )
-SELECT own.*, i.family, fam.family_usable_lines, fam.family_median_days
-FROM own JOIN gold.dim_item i USING (item_id) LEFT JOIN fam ON fam.family = i.family;
+SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, m.median_days, own.min_days,
+       own.max_days, own.last_purchase, i.family, fam.family_usable_lines, fam.family_median_days
+FROM own JOIN gold.dim_item i USING (item_id) LEFT JOIN item_median m USING (item_id)
+LEFT JOIN fam ON fam.family = i.family;
 
 CREATE TABLE gold.fact_forecast AS
 SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
