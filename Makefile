@@ -23,6 +23,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python bench/build.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/watch.py
 	$(BIN)/python bench/remote.py

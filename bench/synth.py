@@ -123,6 +123,21 @@ def make_resampled_stock(path: Path, export: Path, day: str = "31/10/2025", seed
     return n
 
 
+def make_forecast_for(path: Path, export: Path, items: int = 500, day: str = "2025-11-03") -> None:
+    """An ML drop for `items` goods items of the export: 60 days from `day`."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"""
+        COPY (SELECT item AS item_id, DATE '{day}' + d::INTEGER AS "date", (1 + hash(item, d) % 7)::DOUBLE AS forecast,
+                     0.5::DOUBLE AS forecast_lower, (3 + hash(item, d) % 7)::DOUBLE AS forecast_upper,
+                     'synth-2.0' AS model_version, TIMESTAMPTZ '{day} 02:00:00+00' AS generated_at,
+                     'ensemble' AS source, 'synthetic' AS dataset_id
+              FROM (SELECT DISTINCT column01 AS item FROM read_csv('{export}', delim=';', header=false, skip=1,
+                                                               all_varchar=true, encoding='latin-1', quote='"')
+                    WHERE column06 <> 'SR' ORDER BY item LIMIT {items}), range(60) t(d))
+        TO '{path}' (FORMAT parquet)""")
+
+
 def make_stock(path: Path) -> None:
     con = duckdb.connect()
     con.execute(f"""

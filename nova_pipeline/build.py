@@ -22,6 +22,7 @@ from .db import connect, run_script, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
 from .progress import Progress, silent
+from .sources.registry import SOURCES
 from .silver import TABLES as SILVER_TABLES
 from .silver import SUMMARIES, MergeResult, SilverStore, parquet_sql
 
@@ -339,6 +340,9 @@ def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> N
     con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
     con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
                    new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR)""")
+    con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
+    con.executemany("INSERT INTO meta.sources VALUES (?, ?, ?, ?, ?)",
+                    [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
     con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
     con.executemany("INSERT INTO meta.tables VALUES (?, ?, ?, ?, ?)", catalog_rows(con))
 

@@ -149,6 +149,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "data_from": "earliest data date in it", "data_to": "latest data date in it",
         "bronze_path": "its Parquet file, relative to the lake folder (absolute in entries written before 0.2)", "size_bytes": "file size",
     }),
+    "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
+                     "built (config [freshness], defaults from nova_pipeline/sources/registry.py).", {
+        "kind": "kind of drop", "label": "what it is", "folder": "landing or ml_drops",
+        "pattern": "file names it takes", "freshness_hours": "older than this, the source is stale",
+    }),
     "meta.waiting_files": ("Drops seen in a landing folder that cannot be read yet (permissions, I/O); each is taken "
                            "by the first build after it becomes readable.", {
         "path": "the file, relative to the site (landing/... or ml_drops/...)", "kind": "kind of drop its name says",

@@ -205,33 +205,23 @@ def _fetch(cfg, only: tuple[str, ...], timeout: float) -> int:
 
 
 def _build(cfg, hold: frozenset = frozenset(), full: bool = False) -> int:
-    from .build import build
     from .progress import reporter
+    from .run import run_build
 
     with reporter() as progress:
-        result = build(cfg, progress, hold, full)
-    for drop in result.new_drops:
+        out = run_build(cfg, progress, hold, full, progress)
+    for drop in out.new_drops:
         extra = f" — {drop['reason']}" if drop.get("reason") else ""
         print(f"  {drop['status']:<9} {drop['file']}{extra}")
-    print(result.message)
-    _push_after_build(cfg)
-    return 0
-
-
-def _push_after_build(cfg) -> None:
-    """The store being down never fails a build: say so, and leave it for the next build or `push`."""
-    from .progress import reporter
-    from .remote import RemoteError, configured, push
-
-    if not configured(cfg):
-        return
-    try:
-        with reporter() as progress:
-            print(push(cfg, progress).message)
-    except RemoteError as exc:
-        logging.getLogger("nova.remote").warning("event=remote_push_failed why=%r", str(exc))
-        print(f"nova-pipeline: {exc}; what was not sent goes with the next build or `nova-pipeline push`",
-              file=sys.stderr)
+    if out.outcome in ("published", "nothing_new"):
+        print(out.message)
+    else:
+        print(f"nova-pipeline: {out.message}", file=sys.stderr)
+    if out.push:
+        print(out.push)
+    if out.push_error:
+        print(f"nova-pipeline: {out.push_error}", file=sys.stderr)
+    return out.exit_code
 
 
 def _transfer(cfg, args) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .sources.registry import SOURCES
 
 SYSTEM_CONFIG = Path("/etc/nova/config.toml")
 
@@ -42,15 +43,8 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     "ingest": {
         "max_quantity": (float, 1_000_000.0),
     },
-    "freshness": {
-        "suprimentos_hours": (int, 48),
-        "estoque_hours": (int, 48),
-        "forecast_hours": (int, 192),
-        "external_selic_hours": (int, 48),
-        "external_ptax_hours": (int, 48),
-        "external_ipca_hours": (int, 48),
-        "external_weather_hours": (int, 48),
-    },
+    # one limit per kind of drop, defaults from the source registry (sources/registry.py)
+    "freshness": {f"{s.kind}_hours": (int, s.freshness_hours) for s in SOURCES},
     "external": {
         "bcb_sgs": (str, "https://api.bcb.gov.br"),
         "bcb_olinda": (str, "https://olinda.bcb.gov.br"),

@@ -14,18 +14,13 @@ import duckdb
 from .bronze import Drop, Lake
 from .config import Config
 from .errors import DropRejected
-from .sources import CSV_KINDS
-from .sources import external
-from .sources import forecast as forecast_source
-from .sources.erp_csv import drop_staging, read_erp_csv
+from .sources.erp_csv import drop_staging
+from .sources.registry import BY_KIND, SOURCES
 from .sources.text import excerpt
 
 log = logging.getLogger("nova.ingest")
 
 IGNORED = ("*.tmp", "*.part", ".*", "~$*", "*.swp", "*.crdownload")
-# The date column that says which period a drop covers, where it is not the staged "date" column.
-DATA_DATE = {"suprimentos": "br_date(request_date)", "estoque": "br_date(position_date)",
-             "external_ipca": 'last_day("date")'}
 
 
 @dataclass(frozen=True)
@@ -42,12 +37,7 @@ def is_ignored(name: str) -> bool:
 
 def kind_of(path: Path, root_name: str) -> str | None:
     name = path.name.lower()
-    if root_name == "ml_drops":
-        return forecast_source.KIND if fnmatch.fnmatch(name, forecast_source.PATTERN) else None
-    for kind in (*CSV_KINDS, *external.KINDS.values()):
-        if fnmatch.fnmatch(name, kind.pattern):
-            return kind.kind
-    return None
+    return next((s.kind for s in SOURCES if s.folder == root_name and fnmatch.fnmatch(name, s.pattern)), None)
 
 
 def discover(cfg: Config, hold: frozenset[Path] = frozenset()) -> list[Candidate]:
@@ -96,15 +86,6 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def stage(con: duckdb.DuckDBPyConnection, drop: Drop, lake: Lake, max_quantity: float | None) -> tuple[str, str]:
-    if drop.kind == forecast_source.KIND:
-        return forecast_source.read_forecast(con, drop.path)
-    if drop.kind in external.KINDS:
-        return external.read_external(con, drop.kind, drop.path)
-    kind = next(k for k in CSV_KINDS if k.kind == drop.kind)
-    return read_erp_csv(con, kind, drop.path, lake.tmp, max_quantity)
-
-
 # Errors that are the machine's, not the drop's: the build fails (and is retried), the drop is not blamed.
 MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM}
 
@@ -124,12 +105,12 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
     now = datetime.now(timezone.utc)
     try:
         try:
-            ok, rejected = stage(con, drop, lake, max_quantity)
+            ok, rejected = BY_KIND[drop.kind].stage(con, drop.path, lake.tmp, max_quantity)
         except DropRejected:
             raise
         except (duckdb.Error, OSError, UnicodeError, ValueError, RuntimeError) as exc:
             raise _staging_failure(exc) from None
-        data_date = DATA_DATE.get(drop.kind, '"date"')
+        data_date = BY_KIND[drop.kind].data_date
         # a view's own summary relation, where the reader made one (the ERP reader: counts without numbering)
         counted = ok if not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
                                         [f"{ok}_summary"]).fetchone()[0] else f"{ok}_summary"
@@ -167,17 +148,7 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def empty_bronze_sql(kind: str) -> str:
-    """A typed, empty SELECT with the bronze columns of a kind (when no drop of it is loaded yet)."""
-    meta = "NULL::VARCHAR AS file_name, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS ingested_at"
-    if kind == forecast_source.KIND:
-        cols = ", ".join(f'NULL::{forecast_source.TYPES[c]} AS "{c}"' for c in forecast_source.COLUMNS)
-    elif kind in external.KINDS:
-        cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in external.KINDS[kind].columns.items())
-    else:
-        spec = next(k for k in CSV_KINDS if k.kind == kind)
-        cols = ", ".join(f'NULL::VARCHAR AS "{c.name}"' for c in spec.columns)
-        cols += ", NULL::VARCHAR AS content_hash, NULL::BIGINT AS occurrence"
-    return f"SELECT NULL::BIGINT AS line_number, {cols}, {meta} WHERE false"
+    return BY_KIND[kind].empty_bronze_sql()
 
 
-ALL_KINDS = tuple(k.kind for k in CSV_KINDS) + (forecast_source.KIND,) + tuple(external.KINDS)
+ALL_KINDS = tuple(BY_KIND)

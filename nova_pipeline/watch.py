@@ -14,17 +14,15 @@
 from __future__ import annotations
 
 import errno
-import json
 import logging
+import multiprocessing
 import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import LAST_BUILD, record_retry
+from .build import record_retry
 from .errors import BuildLocked
 from .config import Config
 from .ingest import discover, is_ignored
@@ -72,7 +70,7 @@ class Watcher:
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.stopping = threading.Event()
-        self.child: subprocess.Popen | None = None
+        self.child: multiprocessing.Process | None = None
         self.observer = None
         self.retry_at = 0.0
         self.retry_delay = FIRST_RETRY_SECONDS
@@ -203,18 +201,28 @@ class Watcher:
         signatures = {p: self.state.pending[p].signature for p in batch}
         self.notifier.status(f"building {len(batch)} drop(s)")
         log.info("event=build_start drops=%d held=%d", len(batch), len(hold))
-        cmd = [sys.executable, "-m", "nova_pipeline"]
-        if self.cfg.source:
-            cmd += ["--config", str(self.cfg.source)]
-        cmd += ["build"] + [a for p in hold for a in ("--hold", str(p))]
         started = time.monotonic()
-        self.child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-        while self.child.poll() is None:
+        # The build runs in a child process (SIGTERM can stop it anywhere, safely) and calls the same
+        # library function as `nova-pipeline build`; its outcome comes back through a pipe.
+        ctx = multiprocessing.get_context("spawn")
+        receive, send = ctx.Pipe(duplex=False)
+        self.child = ctx.Process(target=build_child, args=(str(self.cfg.source) if self.cfg.source else None,
+                                                          [str(p) for p in hold], send), daemon=True)
+        self.child.start()
+        send.close()
+        while self.child.is_alive():
             if self.stopping.wait(0.2):
                 self._stop_child()
                 return
             self.notifier.watchdog()
-        code, self.child = self.child.returncode, None
+        self.child.join()
+        try:
+            out = receive.recv() if receive.poll() else None
+        except (EOFError, OSError):
+            out = None
+        receive.close()
+        code = out["exit_code"] if out else (self.child.exitcode or 1)
+        self.child = None
         self.state.builds += 1
         seconds = time.monotonic() - started
         if code == BuildLocked.exit_code:  # e.g. a build child that outlived a killed daemon
@@ -230,22 +238,16 @@ class Watcher:
                 if self.state.pending.get(path) and self.state.pending[path].signature == sig:
                     del self.state.pending[path]
             self.retry_delay = FIRST_RETRY_SECONDS
-            outcome = self._last_outcome()
-            log.info("event=build_done exit=%d outcome=%s version=%s seconds=%.2f", code, outcome,
+            log.info("event=build_done exit=%d outcome=%s version=%s seconds=%.2f", code, out["outcome"] if out else "?",
                      current_version(self.cfg.warehouse), seconds)
             self.notifier.status(self.idle_status())
         else:
             self.retry_at = time.monotonic() + self.retry_delay
             record_retry(self.cfg.warehouse, code, self.retry_delay)
-            log.warning("event=build_failed exit=%d retry_in=%.0fs", code, self.retry_delay)
+            why = out["message"] if out else f"the build process ended with code {code}"
+            log.warning("event=build_failed exit=%d retry_in=%.0fs error=%r", code, self.retry_delay, why)
             self.notifier.status(f"last build failed (exit {code}); retrying in {self.retry_delay:.0f} s")
             self.retry_delay = min(self.retry_delay * 2, self.retry_max)
-
-    def _last_outcome(self) -> str:
-        try:
-            return json.loads((self.cfg.warehouse / LAST_BUILD).read_text()).get("outcome", "?")
-        except (OSError, ValueError):
-            return "?"
 
     def _stop_child(self) -> None:
         child = self.child
@@ -253,14 +255,31 @@ class Watcher:
             return
         log.info("event=build_abandoned reason='stop requested' pid=%d", child.pid)
         child.terminate()
-        try:
-            child.wait(STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
+        child.join(STOP_GRACE_SECONDS)
+        if child.is_alive():
             child.kill()
-            child.wait()
+            child.join()
         self.child = None
 
     def _on_signal(self, signum, _frame) -> None:
         log.info("event=stop_requested signal=%s", signal.Signals(signum).name)
         self.stopping.set()
         self.wake.set()
+
+
+def build_child(config: str | None, hold: list[str], send) -> None:
+    """The daemon's build process: the library's run_build, its outcome sent back through the pipe."""
+    from .cli import setup_logging
+    from .config import load_config
+    from .run import Outcome, run_build
+
+    setup_logging()
+    try:
+        cfg = load_config(config)
+        setup_logging(cfg.get("log", "level"))
+        out = run_build(cfg, hold=frozenset(Path(p).resolve() for p in hold))
+    except Exception as exc:  # a config made unreadable since the daemon started, say
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        out = Outcome("failed", 1, first)
+    send.send(out.as_dict())
+    send.close()

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Callable
 
 SYSTEM_CONFIG = Path("/etc/nova/config.toml")
-FRESHNESS_DEFAULTS = {"suprimentos": 48, "estoque": 48, "forecast": 192, "external_selic": 48,
-                      "external_ptax": 48, "external_ipca": 48, "external_weather": 48}
 
 
 class ConfigError(Exception):
@@ -30,7 +28,8 @@ def utc_now() -> datetime:
 class TuiConfig:
     warehouse: Path
     exports: Path
-    freshness_hours: dict[str, int] = field(default_factory=lambda: dict(FRESHNESS_DEFAULTS))
+    # Overrides only: the limits in force are written by each build into the file (meta.sources).
+    freshness_hours: dict[str, int] = field(default_factory=dict)
     source: Path | None = None
     # Test hooks: a fixed clock and no version watching make snapshots deterministic.
     clock: Callable[[], datetime] = utc_now
@@ -74,7 +73,7 @@ def load_config(explicit: str | os.PathLike | None = None) -> TuiConfig:
         return got
 
     # Every `<kind>_hours` key counts, so kinds the pipeline adds later get their limit too.
-    hours = dict(FRESHNESS_DEFAULTS)
+    hours: dict[str, int] = {}
     for key in data.get("freshness", {}) if isinstance(data.get("freshness"), dict) else ():
         if key.endswith("_hours"):
             hours[key.removesuffix("_hours")] = value("freshness", key, int, None)

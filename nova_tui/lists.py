@@ -39,19 +39,25 @@ REORDER = (
 )
 
 
-def source_status(row: Row, limits: dict[str, int], now: datetime) -> str:
-    """ok, stale (older than its [freshness] limit), rejected (its newest file was refused) or missing."""
+def limit_of(row: Row, overrides: dict[str, int]) -> int | None:
+    """The kind's freshness limit: the one the build wrote into the file (meta.sources), unless the
+    dashboard's own config sets `[freshness] <kind>_hours`."""
+    return overrides.get(row["kind"], row.get("limit_hours"))
+
+
+def source_status(row: Row, overrides: dict[str, int], now: datetime) -> str:
+    """ok, stale (older than its freshness limit), rejected (its newest file was refused) or missing."""
     if row.get("file_name") is None:
         return "rejected" if row.get("rejected") else "missing"
     if row.get("newest_status") == "rejected":
         return "rejected"
-    limit = limits.get(row["kind"])
+    limit = limit_of(row, overrides)
     hours = fmt.age_hours(row["received_at"], now)
     return "stale" if limit is not None and hours is not None and hours > limit else "ok"
 
 
-def with_freshness(rows: list[Row], limits: dict[str, int], now: datetime) -> list[Row]:
-    return [{**r, "status": source_status(r, limits, now), "limit_hours": limits.get(r["kind"]),
+def with_freshness(rows: list[Row], overrides: dict[str, int], now: datetime) -> list[Row]:
+    return [{**r, "status": source_status(r, overrides, now), "limit_hours": limit_of(r, overrides),
              "age": fmt.age(r["received_at"], now)} for r in rows]
 
 

@@ -109,9 +109,18 @@ def sources(con) -> list[Row]:
         latest_any AS (
             SELECT kind, arg_max(status, received_at) AS newest_status, count(*) FILTER (status = 'rejected') AS rejected
             FROM seen GROUP BY kind)
-        SELECT a.kind, l.file_name, l.received_at, l.data_through, l.rows, a.newest_status, a.rejected
-        FROM latest_any a LEFT JOIN latest_loaded l USING (kind)
-        ORDER BY a.kind""")
+        SELECT a.kind, l.file_name, l.received_at, l.data_through, l.rows, a.newest_status, a.rejected{limits}
+        FROM latest_any a LEFT JOIN latest_loaded l USING (kind){join}
+        ORDER BY a.kind""".format(**_source_limits(con)))
+
+
+def _source_limits(con) -> dict[str, str]:
+    """The freshness limits the build wrote into the file (meta.sources); none in files built before it."""
+    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
+                   "AND table_name = 'sources'").fetchone()[0]:
+        return {"limits": ", m.freshness_hours AS limit_hours",
+                "join": " LEFT JOIN meta.sources m USING (kind)"}
+    return {"limits": ", NULL::INTEGER AS limit_hours", "join": ""}
 
 
 def rejected_files(con) -> list[Row]:

@@ -1,0 +1,148 @@
+"""`make bench` (issue 12): the build against DuckDB's bare load and a plain pandas pipeline, side by side
+in the same run, whole processes, median of several runs, peak RSS from /usr/bin/time. Printed, not asserted.
+
+- full build of a resampled 1,000,000-line export (26,660 items, 2023-01..2025-10, cp1252) and a stock
+  snapshot: budget <= 2x the bare load, <= 0.5x pandas, peak RSS below pandas'
+- the same at 10,000,000 lines: budget <= 5x the bare load, peak RSS <= 1 GiB
+- into that 10M warehouse: a daily 1,000-line export, a stock snapshot, an ML drop: each <= 5 s, <= 1 GiB
+- the version file against the CSV's bytes: <= 50 % (aim 25 %)
+
+NOVA_BENCH_SIZES=1000000,10000000 (default) and NOVA_BENCH_RUNS=3 change what is measured.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+FLOOR = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[2])
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, encoding='latin-1', delim=';', header=true)", [sys.argv[1]])
+con.close()
+"""
+
+
+def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one whole process, from GNU time."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], cwd=cwd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    wall, kb = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(kb) / 1024
+
+
+def median_of(runs: int, make_cmd) -> tuple[float, float, list[float]]:
+    walls, rss = [], []
+    for i in range(runs):
+        w, r = measured(*make_cmd(i))
+        walls.append(w)
+        rss.append(r)
+    return statistics.median(walls), max(rss), walls
+
+
+def site_with(root: Path, files: list[Path], config: str = "") -> Path:
+    """A fresh site whose landing holds hard links to the given files (nothing is copied)."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "landing").mkdir(parents=True)
+    (root / "ml_drops").mkdir()
+    for f in files:
+        os.link(f, root / "landing" / f.name)
+    (root / "config.toml").write_text('[paths]\nlanding = "landing"\nml_drops = "ml_drops"\n' + config)
+    return root
+
+
+def line(name: str, value: str, budget: str = "", ok: bool | None = None) -> None:
+    mark = "" if ok is None else ("  ok" if ok else "  OVER")
+    print(f"  {name:<58} {value:>22}  {budget}{mark}", flush=True)
+
+
+def main() -> int:
+    from synth import make_daily_export, make_forecast_for, make_resampled_export, make_resampled_stock
+
+    sizes = [int(s) for s in os.environ.get("NOVA_BENCH_SIZES", "1000000,10000000").split(",")]
+    runs = int(os.environ.get("NOVA_BENCH_RUNS", "3"))
+    py = sys.executable
+    pipeline = [py, "-m", "nova_pipeline"]
+    print(f"issue 12 bench: {os.cpu_count()} cores, {runs} run(s) each, median wall time, peak RSS (max of runs)")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("NOVA_BENCH_TMP")) as tmp:
+        tmp = Path(tmp)
+        for lines in sizes:
+            data = tmp / f"data{lines}"
+            data.mkdir()
+            export = data / "suprimentos_synth.csv"
+            made = make_resampled_export(export, lines)
+            stock = data / "estoque_2025-10-31.csv"
+            make_resampled_stock(stock, export)
+            mb = made["bytes"] / 2**20
+            print(f"\n{lines:,} lines: {made['items']:,} items, {mb:,.0f} MiB of CSV (cp1252)", flush=True)
+
+            floor, floor_rss, fw = median_of(runs, lambda i: (
+                [py, "-c", FLOOR, str(export), str(tmp / f"floor{i}.duckdb")],))
+            for i in range(runs):
+                (tmp / f"floor{i}.duckdb").unlink(missing_ok=True)
+            line("DuckDB bare read_csv into a table (the floor)", f"{floor:6.2f} s {floor_rss:6.0f} MiB")
+
+            pandas, pandas_rss, _ = median_of(max(1, runs if lines <= 1_000_000 else 1), lambda i: (
+                [py, str(HERE / "pandas_reference.py"), str(site_with(tmp / f"pd{i}", [export, stock]))],))
+            line("plain pandas pipeline (bench/pandas_reference.py)", f"{pandas:6.2f} s {pandas_rss:6.0f} MiB")
+
+            def full_cmd(i):
+                return ([*pipeline, "--config", str(site_with(tmp / f"nova{lines}", [export, stock]) / "config.toml"),
+                         "build"],)
+            nova, nova_rss, nw = median_of(runs, full_cmd)
+            big = lines >= 10_000_000
+            line("nova-pipeline build, full", f"{nova:6.2f} s {nova_rss:6.0f} MiB", f"runs {', '.join(f'{w:.1f}' for w in nw)}")
+            line("  ratio to the floor", f"{nova / floor:6.2f} x", "budget <= 5x" if big else "budget <= 2x",
+                 nova / floor <= (5 if big else 2))
+            if not big:
+                line("  ratio to pandas", f"{nova / pandas:6.2f} x", "budget <= 0.5x", nova / pandas <= 0.5)
+                line("  peak RSS against pandas'", f"{nova_rss:6.0f} / {pandas_rss:.0f} MiB", "budget: below",
+                     nova_rss < pandas_rss)
+            else:
+                line("  peak RSS", f"{nova_rss:6.0f} MiB", "budget <= 1024 MiB", nova_rss <= 1024)
+            base = tmp / f"nova{lines}"
+            version = next((base / "warehouse").glob("nova_v*.duckdb"))
+            share = version.stat().st_size / made["bytes"]
+            line("  version file / CSV bytes", f"{version.stat().st_size / 2**20:6.0f} MiB = {share:.0%}",
+                 "budget <= 50 % (aim 25 %)", share <= 0.5)
+            lake = sum(f.stat().st_size for f in (base / "lake").rglob("*") if f.is_file()) / 2**20
+            line("  lake (bronze + silver + summaries)", f"{lake:6.0f} MiB")
+
+            if lines == max(sizes):
+                drops = {"daily 1,000-line export": data / "suprimentos_2025-11-03.csv",
+                         "stock snapshot": data / "estoque_2025-11-03.csv",
+                         "ML forecast drop": data / "forecast_2025-11-03.parquet"}
+                make_daily_export(drops["daily 1,000-line export"], 1_000)
+                make_resampled_stock(drops["stock snapshot"], export, day="03/11/2025", seed=12)
+                make_forecast_for(drops["ML forecast drop"], export)
+                print(f"  into the {lines:,}-line warehouse (each on a fresh copy of it):", flush=True)
+                for name, drop in drops.items():
+                    def incremental(i, drop=drop):
+                        site = tmp / "inc"
+                        if site.exists():
+                            shutil.rmtree(site)
+                        subprocess.run(["cp", "-a", str(base), str(site)], check=True)
+                        folder = "ml_drops" if drop.suffix == ".parquet" else "landing"
+                        shutil.copy(drop, site / folder / drop.name)
+                        return ([*pipeline, "--config", str(site / "config.toml"), "build"],)
+                    wall, rss, ws = median_of(runs, incremental)
+                    line(f"    {name}", f"{wall:6.2f} s {rss:6.0f} MiB", "budget <= 5 s, <= 1024 MiB",
+                         wall <= 5 and rss <= 1024)
+            shutil.rmtree(data)
+            for p in tmp.iterdir():
+                if p.is_dir():
+                    shutil.rmtree(p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
