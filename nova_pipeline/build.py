@@ -24,7 +24,7 @@ from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
 from .progress import Progress, silent
 from .sources.registry import SOURCES
 from .silver import TABLES as SILVER_TABLES
-from .silver import SUMMARIES, MergeResult, SilverStore, parquet_sql
+from .silver import SUMMARIES, MergeResult, SilverStore
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
@@ -308,10 +308,10 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
         window = [p for p in parts if p == "none" or p >= f"{start:%Y-%m}"]
         reach = min(start - timedelta(days=29), first_forecast or as_of)
         lines = [p for p in parts if p != "none" and p >= f"{reach:%Y-%m}"]
-    con.execute("CREATE OR REPLACE TEMP VIEW requisition_window AS SELECT * FROM "
-                f"{parquet_sql(store.partition_files('requisition', window, manifest)) or '_empty_requisition'}")
-    con.execute("CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
-                f"{parquet_sql(store.partition_files('req_demand', lines, manifest)) or '_empty_req_demand'}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW requisition_window AS SELECT * FROM "
+                f"{store.relation('requisition', manifest, set(window))}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
+                f"{store.relation('req_demand', manifest, set(lines))}")
     log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,
              ",".join(f"{t}:{n}" for t, n in result.rewritten.items()) or "none", result.full)
     return result

@@ -34,6 +34,7 @@ from .db import sql_path
 log = logging.getLogger("nova.silver")
 
 MANIFEST = "_manifest.json"
+SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
 WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
 FORMAT = 3  # bump when a silver table's columns or rules change: the next build rebuilds silver
 
@@ -162,9 +163,25 @@ class SilverStore:
         m = manifest or self.manifest()
         return [self.root / rel for _, rels in sorted(m["tables"].get(table, {}).items()) for rel in rels]
 
-    def relation(self, table: str, manifest: dict | None = None) -> str:
-        """SQL for the table's rows (an empty typed relation when it has none yet)."""
-        return parquet_sql(self.files(table, manifest)) or f"(SELECT * FROM _empty_{table})"
+    def relation(self, table: str, manifest: dict | None = None, parts=None) -> str:
+        """SQL for the table's rows, of all partitions or of `parts` (an empty typed relation for none).
+
+        A summary file holds every partition its build summarised, with a `part` column; the manifest
+        says which file serves which partition, so each file is read for the partitions it still serves."""
+        m = manifest or self.manifest()
+        held = {p: rels for p, rels in m["tables"].get(table, {}).items() if parts is None or p in parts}
+        if table not in SUMMARIES:
+            return parquet_sql([self.root / r for _, rels in sorted(held.items()) for r in rels]) \
+                or f"(SELECT * FROM _empty_{table})"
+        by_file: dict[str, list[str]] = {}
+        for p, rels in sorted(held.items()):
+            for r in rels:
+                by_file.setdefault(r, []).append(p)
+        if not by_file:
+            return f"(SELECT * FROM _empty_{table})"
+        return "(" + " UNION ALL ".join(
+            f"SELECT * EXCLUDE (part) FROM {parquet_sql([self.root / f])} "
+            f"WHERE part IN ({', '.join(repr(p) for p in ps)})" for f, ps in sorted(by_file.items())) + ")"
 
     def _write_manifest(self, data: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -262,28 +279,36 @@ class SilverStore:
 
 
     def _summarise(self, con, new: dict, build_id: str) -> None:
-        """Rewrite the summaries of the requisition partitions this build wrote."""
+        """Rewrite the summaries of the requisition partitions this build wrote: one file per summary
+        (with a `part` column), made in batches of about SUMMARY_BATCH_BYTES of Parquet read into a
+        narrow temp table (bounded memory), each summary a GROUP BY over it."""
         parts = {p: rels for p, rels in new["tables"]["requisition"].items()
                  if any(Path(r).parts[1] == build_id for r in rels)}
-        if not parts:
-            return
-        rows = " UNION ALL ".join(f"SELECT *, '{p}' AS part FROM {parquet_sql([self.root / r for r in rels])}"
-                                  for p, rels in sorted(parts.items()))
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _written AS {rows}")
-        for name, sql in SUMMARIES.items():
-            out = self.root / name / build_id
-            out.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(f"""COPY ({sql.format(rows="_written")}) TO '{sql_path(out)}'
-                            (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (part),
-                             WRITE_PARTITION_COLUMNS false, OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}')""")
-            table = new["tables"].setdefault(name, {})
-            for p in parts:
-                written = sorted((out / f"part={p}").glob("*.parquet"))
-                if written:
-                    table[p] = [f.relative_to(self.root).as_posix() for f in written]
-                else:
-                    table.pop(p, None)  # nothing to summarise there (e.g. only services)
-        con.execute("DROP VIEW _written")
+        batches: list[list[str]] = [[]]
+        size = 0
+        for p in sorted(parts):
+            bytes_ = sum((self.root / r).stat().st_size for r in parts[p])
+            if batches[-1] and size + bytes_ > SUMMARY_BATCH_BYTES:
+                batches.append([])
+                size = 0
+            batches[-1].append(p)
+            size += bytes_
+        for i, batch in enumerate(b for b in batches if b):
+            rows = " UNION ALL ".join(
+                f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, "
+                f"'{p}' AS part FROM {parquet_sql([self.root / r for r in parts[p]])}" for p in batch)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")
+            for name, sql in SUMMARIES.items():
+                out = self.root / name / build_id / f"data_{i}.parquet"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(f"COPY ({sql.format(rows='_written')}) TO '{sql_path(out)}' "
+                            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+                with open(out, "rb") as fh:
+                    os.fsync(fh.fileno())
+                rel = out.relative_to(self.root).as_posix()
+                for p in batch:
+                    new["tables"].setdefault(name, {})[p] = [rel]
+            con.execute("DROP TABLE _written")
 
     def partition_files(self, table: str, parts, manifest: dict | None = None) -> list[Path]:
         """The files of the given partitions of a table."""
