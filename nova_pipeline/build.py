@@ -20,7 +20,7 @@ from .checks import blocking_failures, run_checks
 from .config import Config
 from .db import connect, run_script, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
-from .ingest import ALL_KINDS, discover, empty_bronze_sql, ingest
+from .ingest import discover, empty_bronze_sql, ingest
 from .progress import Progress, silent
 from .sources.registry import SOURCES
 from .silver import TABLES as SILVER_TABLES

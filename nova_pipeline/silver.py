@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -310,12 +309,6 @@ class SilverStore:
                     new["tables"].setdefault(name, {})[p] = [rel]
             con.execute("DROP TABLE _written")
 
-    def partition_files(self, table: str, parts, manifest: dict | None = None) -> list[Path]:
-        """The files of the given partitions of a table."""
-        m = manifest or self.manifest()
-        held = m["tables"].get(table, {})
-        return [self.root / rel for p in parts if p in held for rel in held[p]]
-
 
 def parquet_sql(files: list[Path]) -> str:
     """read_parquet over exact files (no hive columns from the part=... folders), or '' for none."""
@@ -331,7 +324,7 @@ def open_lines(lake_root: Path) -> duckdb.DuckDBPyConnection:
 
     con = connect()
     store = SilverStore(lake_root)
-    con.execute(f"CREATE TEMP VIEW _empty_requisition AS SELECT NULL::VARCHAR AS requisition_key, NULL::VARCHAR AS item_id, "
+    con.execute("CREATE TEMP VIEW _empty_requisition AS SELECT NULL::VARCHAR AS requisition_key, NULL::VARCHAR AS item_id, "
                 "NULL::DOUBLE AS quantity, NULL::VARCHAR AS unit, NULL::VARCHAR AS family, NULL::DATE AS request_date, "
                 "NULL::DATE AS purchase_date WHERE false")
     con.execute(f"""CREATE TEMP VIEW lines AS SELECT *, purchase_date - request_date AS lead_time_days,

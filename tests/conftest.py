@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,22 @@ def make_site(root: Path, with_data: bool = False):
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "config.toml").write_text('[paths]\nlanding = "landing"\n', encoding="utf-8")
     return load_config(root / "config.toml")
+
+
+@contextmanager
+def lock_holder(warehouse: Path):
+    """Another process holding the warehouse's build lock until the block ends (stopped by closing its stdin)."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys; from pathlib import Path; from nova_pipeline.publish import BuildLock\n"
+        f"with BuildLock(Path({str(warehouse)!r})):\n"
+        "    print('held', flush=True); sys.stdin.read()")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
-import pytest
-from conftest import STOCK_HEADER, make_site, run_cli, write_export
+from conftest import STOCK_HEADER, lock_holder, make_site, run_cli, write_export
 from helpers import one, warehouse
 
 from nova_pipeline import publish
@@ -344,14 +343,18 @@ def test_report_on_a_damaged_copy_says_so_without_a_traceback(built_demo, tmp_pa
 
 
 # -- 9. smaller ----------------------------------------------------------------------------------------
-def test_a_version_published_but_never_served_is_served_by_the_next_build(site):
+def _unserved_v2(site) -> None:
+    """The state a build killed between renaming v2 into place and swapping current leaves behind."""
     write_export(site.landing / "suprimentos_a.csv", GOOD)
     build(site)
     write_export(site.landing / "suprimentos_b.csv", [_line("3")])
     build(site)
-    # the state a build killed between renaming v2 into place and swapping current leaves behind
     publish.point_current(site.warehouse, 1)
     (site.warehouse / f"{publish.PUBLISHING}2").touch()
+
+
+def test_a_version_published_but_never_served_is_served_by_the_next_build(site):
+    _unserved_v2(site)
     result = build(site)
     assert result.outcome == "nothing_new" and publish.current_version(site.warehouse) == 2
     assert publish.versions(site.warehouse) == [1, 2]  # served, not copied into a v3
@@ -359,12 +362,7 @@ def test_a_version_published_but_never_served_is_served_by_the_next_build(site):
 
 
 def test_a_damaged_unserved_version_is_removed_not_served(site):
-    write_export(site.landing / "suprimentos_a.csv", GOOD)
-    build(site)
-    write_export(site.landing / "suprimentos_b.csv", [_line("3")])
-    build(site)
-    publish.point_current(site.warehouse, 1)
-    (site.warehouse / f"{publish.PUBLISHING}2").touch()
+    _unserved_v2(site)
     _damage(publish.version_file(site.warehouse, 2), "gold.fact_requisition")
     result = build(site)
     # v2 is gone; its drops are not in the serving v1, so they are published again as v2
@@ -382,17 +380,8 @@ def test_nothing_new_is_recorded_as_such(site):
 
 
 def test_a_build_that_finds_the_lock_held_says_by_whom(site):
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys; from pathlib import Path; from nova_pipeline.publish import BuildLock\n"
-        f"with BuildLock(Path({str(site.warehouse)!r})):\n"
-        "    print('held', flush=True); sys.stdin.read()")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_holder(site.warehouse) as holder:
         proc = run_cli("--config", str(site.source), "build")
         assert proc.returncode == 75
         assert f"(pid {holder.pid})" in proc.stderr and "try again when it ends" in proc.stderr
-    finally:
-        holder.stdin.close()
-        holder.wait(10)
     assert run_cli("--config", str(site.source), "build").returncode == 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import ESTOQUE, SUPRIMENTOS, demo_file, make_site, run_cli, stock_snapshot
+from conftest import ESTOQUE, SUPRIMENTOS, demo_file, lock_holder, make_site, run_cli, stock_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -262,21 +262,12 @@ def test_fetched_public_series_are_ingested_by_the_daemon(watch_site, replay):
 
 def test_a_build_left_running_by_a_killed_daemon_is_waited_for(watch_site):
     site, start = watch_site
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys; from pathlib import Path; from nova_pipeline.publish import BuildLock\n"
-        f"with BuildLock(Path({str(site / 'warehouse')!r})):\n"
-        "    print('held', flush=True); sys.stdin.read()")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with lock_holder(site / "warehouse") as holder:
         daemon = start()
         shutil.copy(demo_file(SUPRIMENTOS), site / "landing" / SUPRIMENTOS)
         text = daemon.wait_for("event=build_waiting")
         assert f"another build (pid {holder.pid}) holds the lock" in text
         assert "event=build_failed" not in text
-    finally:
-        holder.stdin.close()
-        holder.wait(10)
     text = daemon.wait_for(r"event=build_done exit=0 outcome=published")
     assert "event=build_failed" not in text
     assert daemon.stop() == 0
