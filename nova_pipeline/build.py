@@ -293,7 +293,7 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
         con.execute(f"CREATE TABLE silver.{name} AS SELECT *{exclude} FROM {store.relation(name, manifest)}")
     # gold's views: the per-partition summaries for all history, and the lines of the partitions that
     # the reorder window (and the forecasts' days) reach; no view reads every line
-    empty_rows = "(SELECT *, NULL::VARCHAR AS part FROM _empty_requisition)"
+    empty_rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"
     for name, sql in SUMMARIES.items():
         con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{name} AS SELECT * EXCLUDE (part) FROM ({sql.format(rows=empty_rows)}) WHERE false")
         con.execute(f"CREATE OR REPLACE TEMP VIEW sum_{name} AS SELECT * FROM {store.relation(name, manifest)}")

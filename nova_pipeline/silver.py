@@ -110,9 +110,10 @@ BY_NAME = {t.name: t for t in TABLES}
 # Per-partition summaries of silver.requisition, rewritten with the partitions they summarise, so gold's
 # all-history figures (items, lead times, suppliers, monthly demand) read a few small files instead of
 # every line. Each is exact per partition and adds up across partitions (counts, min/max, histograms).
+# `{rows}` has the silver columns, `part`, and `svc` (is_service, computed once per line).
 SUMMARIES: dict[str, str] = {
     # per item, family and unit: lines, services, request span, the newest description
-    "req_item": """SELECT part, item_id, family, unit, count(*) AS lines, bool_and(is_service(unit, family)) AS all_service,
+    "req_item": """SELECT part, item_id, family, unit, count(*) AS lines, bool_and(svc) AS all_service,
                           min(request_date) AS first_d, max(request_date) AS last_d,
                           max({{'d': coalesce(request_date, DATE '1900-01-01'), 't': coalesce(description, '')}}) AS desc_key
                    FROM {rows} GROUP BY ALL""",
@@ -127,10 +128,10 @@ SUMMARIES: dict[str, str] = {
     "req_depot": """SELECT DISTINCT part, depot FROM {rows} WHERE depot IS NOT NULL""",
     # daily demand of goods (not services), and per month
     "req_demand": """SELECT part, item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
-                     FROM {rows} WHERE request_date IS NOT NULL AND NOT is_service(unit, family) GROUP BY ALL""",
+                     FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
     "req_monthly": """SELECT part, item_id, date_trunc('month', request_date)::DATE AS "month", sum(quantity) AS quantity,
                              count(*) AS lines, count(DISTINCT request_date) AS days_with_demand
-                      FROM {rows} WHERE request_date IS NOT NULL AND NOT is_service(unit, family) GROUP BY ALL""",
+                      FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
 }
 
 
@@ -295,7 +296,8 @@ class SilverStore:
         for i, batch in enumerate(b for b in batches if b):
             rows = " UNION ALL ".join(
                 f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, "
-                f"'{p}' AS part FROM {parquet_sql([self.root / r for r in parts[p]])}" for p in batch)
+                f"is_service(unit, family) AS svc, '{p}' AS part FROM {parquet_sql([self.root / r for r in parts[p]])}"
+                for p in batch)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")
             for name, sql in SUMMARIES.items():
                 out = self.root / name / build_id / f"data_{i}.parquet"
