@@ -87,7 +87,7 @@ def _mtime(path: Path) -> float:
 
 
 # Errors that are the machine's, not the drop's: the build fails (and is retried), the drop is not blamed.
-MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM}
+MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM, errno.EFBIG}
 
 
 def _staging_failure(exc: Exception) -> DropRejected:
@@ -95,7 +95,9 @@ def _staging_failure(exc: Exception) -> DropRejected:
     if isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS:
         raise exc
     first = (str(exc).splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, duckdb.OutOfMemoryException) or "No space left" in first:
+    # DuckDB's I/O errors (its spill files, a file vanishing mid-read) and memory are the machine's too
+    if isinstance(exc, (duckdb.OutOfMemoryException, duckdb.IOException)) or "No space left" in first \
+            or "File too large" in first:
         raise exc
     return DropRejected(f"could not be read: {excerpt(first, 200)}")
 

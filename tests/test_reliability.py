@@ -253,6 +253,7 @@ def test_a_write_error_names_the_folder_it_happened_in(site):
     info = json.loads((site.warehouse / "last_build.json").read_text())
     assert info["outcome"] == "failed" and "File too large" in info["error"]
     assert build(site).outcome == "published"  # the drop was not blamed: it loads once the limit is gone
+    assert _ledger(site)["suprimentos_big.csv"][:3] == ("loaded", 20_000, 20_000)
 
 
 # -- 7. a moved site ---------------------------------------------------------------------------------
