@@ -58,6 +58,20 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def atomic_write(path: Path, data: str | bytes, durable: bool = False) -> None:
+    """Write a small file under a temporary name and rename it into place: readers see the old file
+    or the new one, never half of it. durable: fsync the file and its folder too."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if durable:
+        fsync_dir(path.parent)
+
+
 def atomic_copy_to(con: duckdb.DuckDBPyConnection, query: str, target: Path, params=None) -> None:
     """COPY a query to a Parquet file under a temporary name, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -107,9 +121,7 @@ class Lake:
             return {}
 
     def save_hash_cache(self, cache: dict) -> None:
-        tmp = self._hash_cache_path.with_name(".hash_cache.json.tmp")
-        tmp.write_text(json.dumps(cache))
-        os.replace(tmp, self._hash_cache_path)
+        atomic_write(self._hash_cache_path, json.dumps(cache))
 
     # -- ledger ---------------------------------------------------------------------------------
     def ledger_glob(self) -> str:

@@ -14,17 +14,16 @@ from statistics import NormalDist
 import duckdb
 
 from . import __version__, publish
-from .bronze import Drop, Lake
+from .bronze import Drop, Lake, atomic_write
 from .catalog import catalog_rows
 from .checks import blocking_failures, run_checks
 from .config import Config
 from .db import connect, run_script, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
-from .ingest import discover, empty_bronze_sql, ingest
+from .ingest import discover, ingest
 from .progress import Progress, silent
 from .sources.registry import SOURCES
-from .silver import TABLES as SILVER_TABLES
-from .silver import SUMMARIES, MergeResult, SilverStore
+from .silver import SUMMARIES, MergeResult, SilverStore, create_empty_views
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
@@ -275,15 +274,7 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
     store = SilverStore(lake.root)
     loaded = con.execute("SELECT drop_key, kind, bronze_path FROM meta.source_files WHERE status = 'loaded' "
                          "ORDER BY received_at, drop_key").fetchall()
-    for table in SILVER_TABLES:
-        kind = table.kinds[0]
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
-                    f"SELECT * FROM ({table.select.format(bronze=f'({empty_bronze_sql(kind)})')}) WHERE false")
-    manifest = store.empty() if full else store.manifest()
-    todo = [(k, kind, lake.resolve(p)) for k, kind, p in loaded if k not in set(manifest["drops"]) or full]
-    missing = [p for _, _, p in todo if not p.exists()]
-    if missing:
-        raise WarehouseError(f"bronze file missing from the lake: {missing[0]} (restore it from backup or the remote store)")
+    create_empty_views(con)
     result = store.merge(con, [(k, kind, str(lake.resolve(p))) for k, kind, p in loaded],
                          f"b{version:06d}-{os.getpid()}", full, progress)
     manifest = store.manifest()
@@ -293,9 +284,7 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
         con.execute(f"CREATE TABLE silver.{name} AS SELECT *{exclude} FROM {store.relation(name, manifest)}")
     # gold's views: the per-partition summaries for all history, and the lines of the partitions that
     # the reorder window (and the forecasts' days) reach; no view reads every line
-    empty_rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"
-    for name, sql in SUMMARIES.items():
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{name} AS SELECT * EXCLUDE (part) FROM ({sql.format(rows=empty_rows)}) WHERE false")
+    for name in SUMMARIES:
         con.execute(f"CREATE OR REPLACE TEMP VIEW sum_{name} AS SELECT * FROM {store.relation(name, manifest)}")
     as_of = con.execute("SELECT coalesce((SELECT max(position_date) FROM silver.stock), "
                         "(SELECT max(last_d) FROM sum_req_item))").fetchone()[0]
@@ -375,9 +364,7 @@ def _write_last_build(warehouse: Path, result: BuildResult, started: float) -> N
             "error": result.error, "retry_at": None,
             "seconds": round(time.monotonic() - started, 3), "new_drops": result.new_drops,
             "failed_checks": [c[0] for c in blocking_failures(result.checks)]}
-    tmp = warehouse / f".{LAST_BUILD}.tmp"
-    tmp.write_text(json.dumps(data, default=str, indent=1))
-    os.replace(tmp, warehouse / LAST_BUILD)
+    atomic_write(warehouse / LAST_BUILD, json.dumps(data, default=str, indent=1))
 
 
 def record_retry(warehouse: Path, exit_code: int, retry_in: float) -> None:
@@ -393,8 +380,6 @@ def record_retry(warehouse: Path, exit_code: int, retry_in: float) -> None:
                 "error": f"the build exited with code {exit_code} without recording why (see the service log)"}
     data["retry_at"] = datetime.fromtimestamp(time.time() + retry_in, timezone.utc).isoformat()
     try:
-        tmp = warehouse / f".{LAST_BUILD}.tmp"
-        tmp.write_text(json.dumps(data, default=str, indent=1))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(data, default=str, indent=1))
     except OSError as exc:
         log.warning("event=last_build_unrecorded error=%r", exc.strerror)

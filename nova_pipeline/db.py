@@ -26,6 +26,21 @@ def connect(path: str | Path = ":memory:", read_only: bool = False, threads: int
     return con
 
 
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the file holds schema.table (files built by older releases lack newer tables)."""
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop temporary relations, each a view or a table, where they exist."""
+    for name in names:
+        if con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()[0]:
+            con.execute(f"DROP VIEW {name}")
+        else:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 def sql_path(path: str | Path) -> str:
     """A path inside a single-quoted SQL string literal."""
     return str(path).replace("'", "''")

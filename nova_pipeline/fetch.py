@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from . import __version__
-from .bronze import fsync_dir
+from .bronze import atomic_write
 from .config import Config
 from .publish import CURRENT
 from .sources.external import LOCAL_TZ
@@ -167,13 +167,7 @@ def land(body: bytes, folder: Path, kind: str, now: datetime) -> Path:
     """Write the body under a temporary name, fsync, rename into place."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{kind}_{now:%Y%m%dT%H%M%S%fZ}.json"
-    tmp = folder / f".{target.name}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(body)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    fsync_dir(folder)
+    atomic_write(target, body, durable=True)
     return target
 
 

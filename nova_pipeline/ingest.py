@@ -13,6 +13,7 @@ import duckdb
 
 from .bronze import Drop, Lake
 from .config import Config
+from .db import drop_temp
 from .errors import DropRejected
 from .sources.erp_csv import drop_staging
 from .sources.registry import BY_KIND, SOURCES
@@ -134,23 +135,9 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
         fields = dict(status="rejected", rows_read=n_rej, rows_rejected=n_rej, reason=reason, received_at=now)
         log.warning("event=drop_rejected file=%s kind=%s reason=%r quarantine=%s", drop.rel, drop.kind, reason, where)
     finally:
-        for name in (f"{drop.kind}_ok_summary", f"{drop.kind}_ok", f"{drop.kind}_rejected"):
-            _drop_temp(con, name)
+        drop_temp(con, f"{drop.kind}_ok_summary", f"{drop.kind}_ok", f"{drop.kind}_rejected")
         drop_staging(con)
     lake.record(con, drop, **fields)
     return fields
 
 
-def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Drop a staged relation, view or table, if it is there."""
-    if con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()[0]:
-        con.execute(f"DROP VIEW {name}")
-    elif con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchone()[0]:
-        con.execute(f"DROP TABLE {name}")
-
-
-def empty_bronze_sql(kind: str) -> str:
-    return BY_KIND[kind].empty_bronze_sql()
-
-
-ALL_KINDS = tuple(BY_KIND)

@@ -10,7 +10,7 @@ from . import publish
 from .bronze import sha256_file
 from .build import LAST_BUILD, validate_file
 from .config import Config
-from .db import connect
+from .db import connect, has_table
 from .errors import NovaError, WarehouseError
 from .status import freshness, open_warehouse
 
@@ -53,11 +53,6 @@ def rollback(cfg: Config, version: int) -> str:
     return f"current is now v{version} (rolled back from v{serving}); the next build publishes a new version on top"
 
 
-def _has_table(con, schema: str, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, table]).fetchone()[0] > 0
-
-
 def last_build_problems(cfg: Config, now: datetime) -> list[tuple[int, str]]:
     """A blocked or failed last build: CRITICAL, or WARNING while the daemon's retry is still pending."""
     try:
@@ -95,7 +90,7 @@ def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
         if rejected:
             problems.append((WARNING, f"newest drop rejected: {', '.join(rejected)}"))
         waiting = [r[0] for r in con.execute("SELECT path FROM meta.waiting_files ORDER BY path").fetchall()] \
-            if _has_table(con, "meta", "waiting_files") else []
+            if has_table(con, "meta", "waiting_files") else []
         if waiting:
             problems.append((WARNING, f"{len(waiting)} file(s) waiting, unreadable: {', '.join(waiting[:3])}"))
     finally:

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from .bronze import fsync_dir, sha256_file
+from .bronze import atomic_write, fsync_dir, sha256_file
 from .errors import BuildLocked, WarehouseError
 
 VERSION_RE = re.compile(r"^nova_v(\d{6})\.duckdb$")
@@ -126,10 +126,7 @@ def sha_file(version_path: Path) -> Path:
 
 
 def write_sha256(version_path: Path, digest: str) -> None:
-    side = sha_file(version_path)
-    tmp = side.with_name(f".{side.name}.tmp")
-    tmp.write_text(f"{digest}  {version_path.name}\n")
-    os.replace(tmp, side)
+    atomic_write(sha_file(version_path), f"{digest}  {version_path.name}\n")
 
 
 def recorded_sha256(version_path: Path) -> str | None:

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import publish
-from .bronze import Lake, fsync_dir, sha256_file
+from .bronze import Lake, atomic_write, fsync_dir, sha256_file
 from .config import Config
 from .db import connect, sql_path
 from .errors import NovaError
@@ -273,9 +273,7 @@ def _save_state(cfg: Config, ok: bool, error: str | None = None, result: PushRes
     state.update({"endpoint": cfg.values["remote"]["endpoint"], "last_attempt": now, "ok": ok, "error": error})
     if ok:
         state.update({"last_success": now, "synced_version": publish.current_version(cfg.warehouse)})
-    tmp = path.with_name(f".{STATE_FILE}.tmp")
-    tmp.write_text(json.dumps(state, indent=1))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(state, indent=1))
 
 
 def state_lines(cfg: Config) -> list[str]:

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from .bronze import fsync_dir
+from .bronze import atomic_write
 from .db import sql_path
+from .errors import WarehouseError
 
 log = logging.getLogger("nova.silver")
 
@@ -36,6 +37,9 @@ MANIFEST = "_manifest.json"
 SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
 WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
 FORMAT = 3  # bump when a silver table's columns or rules change: the next build rebuilds silver
+
+
+NEWEST = "ingested_at DESC, source_line DESC"  # the newest delivery wins (then the later line)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,12 @@ class SilverTable:
     winner: str        # ORDER BY giving the row that stays first
     partition: str     # SQL over the selected columns: the partition a row lives in
     unique_in_drop: bool = False  # no key repeats inside one drop (ingestion rejects repeats)
+
+
+def _series(name: str, columns: str, key: str, winner: str) -> SilverTable:
+    """A public series: its kind's columns plus the fetch's lineage, one partition."""
+    return SilverTable(name, (name,), f"SELECT {columns}, file_name AS source_file, ingested_at, "
+                                      f"line_number AS source_line FROM {{bronze}}", key=key, winner=winner, partition="'all'")
 
 
 TABLES: tuple[SilverTable, ...] = (
@@ -72,7 +82,7 @@ TABLES: tuple[SilverTable, ...] = (
                br_number(on_hand) AS on_hand, coalesce(br_number(on_order), 0) AS on_order,
                file_name AS source_file, line_number AS source_line, ingested_at
            FROM {bronze}""",
-        key="position_date, depot, item_id", winner="ingested_at DESC, source_line DESC",
+        key="position_date, depot, item_id", winner=NEWEST,
         partition="strftime(position_date, '%Y-%m')", unique_in_drop=True),
     # Forecast rows as the ML environment delivered them, one per run, item and day.
     SilverTable(
@@ -81,29 +91,17 @@ TABLES: tuple[SilverTable, ...] = (
                model_version, generated_at, source, dataset_id,
                file_name AS source_file, sha256, ingested_at, line_number AS source_line
            FROM {bronze}""",
-        key='model_version, generated_at, source, dataset_id, item_id, "date"', winner="ingested_at DESC, source_line DESC",
+        key='model_version, generated_at, source, dataset_id, item_id, "date"', winner=NEWEST,
         partition="strftime(generated_at AT TIME ZONE 'UTC', '%Y-%m')", unique_in_drop=True),
     # Public series: fetches overlap by design, so one value per day (hour, bulletin, month): the newest
     # fetch wins, except that an hour the archive did not have yet never replaces one it had.
-    SilverTable(
-        "external_selic", ("external_selic",),
-        """SELECT "date", selic_pct, file_name AS source_file, ingested_at, line_number AS source_line FROM {bronze}""",
-        key='"date"', winner="ingested_at DESC, source_line DESC", partition="'all'"),
-    SilverTable(
-        "external_ptax", ("external_ptax",),
-        """SELECT "date", quoted_at, bulletin, buy AS buy_brl, sell AS sell_brl, file_name AS source_file, ingested_at,
-               line_number AS source_line FROM {bronze}""",
-        key="quoted_at, bulletin", winner="ingested_at DESC, source_line DESC", partition="'all'"),
-    SilverTable(
-        "external_ipca", ("external_ipca",),
-        """SELECT "date" AS "month", ipca_pct, month_name, file_name AS source_file, ingested_at,
-               line_number AS source_line FROM {bronze}""",
-        key='"month"', winner="ingested_at DESC, source_line DESC", partition="'all'"),
-    SilverTable(
-        "external_weather", ("external_weather",),
-        """SELECT time_utc, "date" AS local_date, temperature_c, humidity_pct, precipitation_mm, wind_kmh,
-               latitude, longitude, file_name AS source_file, ingested_at, line_number AS source_line FROM {bronze}""",
-        key="time_utc", winner="temperature_c IS NULL, ingested_at DESC, source_line DESC", partition="'all'"),
+    *(_series(name, columns, key, winner) for name, columns, key, winner in (
+        ("external_selic", '"date", selic_pct', '"date"', NEWEST),
+        ("external_ptax", '"date", quoted_at, bulletin, buy AS buy_brl, sell AS sell_brl', "quoted_at, bulletin", NEWEST),
+        ("external_ipca", '"date" AS "month", ipca_pct, month_name', '"month"', NEWEST),
+        ("external_weather", 'time_utc, "date" AS local_date, temperature_c, humidity_pct, precipitation_mm, wind_kmh, '
+                             "latitude, longitude", "time_utc", f"temperature_c IS NULL, {NEWEST}"),
+    )),
 )
 BY_NAME = {t.name: t for t in TABLES}
 
@@ -185,13 +183,7 @@ class SilverStore:
 
     def _write_manifest(self, data: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".{MANIFEST}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump(data, fh, indent=0)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.root)
+        atomic_write(self.path, json.dumps(data, indent=0), durable=True)
 
     def clean(self) -> int:
         """Remove files no manifest names (a killed build's, or partitions replaced since). Build lock held."""
@@ -222,6 +214,10 @@ class SilverStore:
                 manifest, full = self.empty(), True
         done = set(manifest["drops"])
         todo = [(k, kind, path) for k, kind, path in loaded if k not in done]
+        missing = [p for _, _, p in todo if not Path(p).exists()]
+        if missing:
+            raise WarehouseError(f"bronze file missing from the lake: {missing[0]} "
+                                 "(restore it from backup or the remote store)")
         rewritten: dict[str, int] = {}
         new_manifest = {"format": FORMAT, "drops": manifest["drops"] + [k for k, _, _ in todo],
                         "tables": {name: dict(parts) for name, parts in manifest["tables"].items()},
@@ -243,7 +239,7 @@ class SilverStore:
 
     def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
                      build_id: str) -> int:
-        bronze = f"read_parquet([{', '.join(repr(sql_path(f)) for f in bronze_files)}], union_by_name=true, hive_partitioning=false)"
+        bronze = parquet_sql([Path(f) for f in bronze_files], union_by_name=True)
         incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
         if held or len(bronze_files) > 1 or not table.unique_in_drop:
@@ -312,11 +308,26 @@ class SilverStore:
             con.execute("DROP TABLE _written")
 
 
-def parquet_sql(files: list[Path]) -> str:
+def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:
     """read_parquet over exact files (no hive columns from the part=... folders), or '' for none."""
     if not files:
         return ""
-    return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], hive_partitioning=false)"
+    union = ", union_by_name=true" if union_by_name else ""
+    return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], hive_partitioning=false{union})"
+
+
+def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Typed, empty `_empty_<table>` views, for each silver table and summary with no file yet."""
+    from .sources.registry import BY_KIND
+
+    for table in TABLES:
+        empty = BY_KIND[table.kinds[0]].empty_bronze_sql()
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
+                    f"SELECT * FROM ({table.select.format(bronze=f'({empty})')}) WHERE false")
+    rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"
+    for name, sql in SUMMARIES.items():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{name} AS "
+                    f"SELECT * EXCLUDE (part) FROM ({sql.format(rows=rows)}) WHERE false")
 
 
 def open_lines(lake_root: Path) -> duckdb.DuckDBPyConnection:
@@ -326,9 +337,7 @@ def open_lines(lake_root: Path) -> duckdb.DuckDBPyConnection:
 
     con = connect()
     store = SilverStore(lake_root)
-    con.execute("CREATE TEMP VIEW _empty_requisition AS SELECT NULL::VARCHAR AS requisition_key, NULL::VARCHAR AS item_id, "
-                "NULL::DOUBLE AS quantity, NULL::VARCHAR AS unit, NULL::VARCHAR AS family, NULL::DATE AS request_date, "
-                "NULL::DATE AS purchase_date WHERE false")
+    create_empty_views(con)
     con.execute(f"""CREATE TEMP VIEW lines AS SELECT *, purchase_date - request_date AS lead_time_days,
                         coalesce(purchase_date < request_date, false) AS lead_time_negative,
                         is_service(unit, family) AS is_service

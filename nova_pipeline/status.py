@@ -11,14 +11,14 @@ import duckdb
 from .build import LAST_BUILD
 from .checks import run_checks
 from .config import Config
-from .db import connect
+from .db import connect, has_table
 from .errors import WarehouseError
 from .bronze import sha256_file
 from .publish import CURRENT, current_version, recorded_sha256
 from .remote import state_lines
 
 
-def open_warehouse(cfg: Config, file: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Path]:
+def open_warehouse(cfg: Config | None, file: str | None = None) -> tuple[duckdb.DuckDBPyConnection, Path]:
     path = Path(file) if file else cfg.warehouse / CURRENT
     if not path.exists():
         raise WarehouseError(f"no warehouse at {path} — run `nova-pipeline build` (or `nova-pipeline demo`)")
@@ -97,8 +97,7 @@ def status_text(cfg: Config) -> str:
             lines.append(f"  {f.kind:<16} {state:<5} received {f.received:%Y-%m-%d %H:%M} ({_age(f.received)}, "
                          f"limit {limit})  {f.file}  data through {f.data_to}  rows {f.rows}")
         waiting = con.execute("SELECT path, reason FROM meta.waiting_files ORDER BY path").fetchall() \
-            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
-                           "AND table_name = 'waiting_files'").fetchone()[0] else []
+            if has_table(con, "meta", "waiting_files") else []
         if waiting:
             lines += ["", f"waiting files ({len(waiting)}): seen but not readable yet"] + [f"  {p}: {r}" for p, r in waiting]
         rejected = con.execute("SELECT path, reason FROM meta.source_files WHERE status = 'rejected' ORDER BY received_at").fetchall()
@@ -114,12 +113,9 @@ def verify(cfg: Config | None, file: str | None) -> tuple[bool, list[str]]:
     """Bytes first, then content: the sha256 recorded at publish when there is one (any changed byte
     fails), else every block of every table is read (DuckDB checks each block's checksum); then the
     checks. `cfg` may be None when a FILE is given (an analyst's copy, no config file)."""
-    if cfg is None:
-        path = Path(file)
-        if not path.exists():
-            raise WarehouseError(f"no warehouse at {path}")
-    else:
-        path = Path(file) if file else cfg.warehouse / CURRENT
+    path = Path(file) if file else cfg.warehouse / CURRENT
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path} — run `nova-pipeline build` (or `nova-pipeline demo`)")
     lines: list[str] = []
     real = path.resolve()
     recorded = recorded_sha256(real) if real.exists() else None
@@ -130,13 +126,7 @@ def verify(cfg: Config | None, file: str | None) -> tuple[bool, list[str]]:
                            f"{real.name} was published: the file was changed or damaged",
                            f"{path}: damaged; pull it again (`nova-pipeline pull`) or roll back to another version"]
         lines.append(f"ok   error bytes: sha256 matches the one recorded at publish ({recorded[:16]}…)")
-    if cfg is None:
-        try:
-            con = connect(path, read_only=True)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"{path}: cannot open: {str(exc).splitlines()[0]}") from None
-    else:
-        con, path = open_warehouse(cfg, file)
+    con, path = open_warehouse(cfg, file)
     try:
         if not recorded:
             bad = read_every_block(con)

@@ -36,6 +36,12 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
+def _has_table(con, schema: str, table: str) -> bool:
+    """Files built by older pipelines lack the newer meta tables; the dashboard reads them when present."""
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
 def missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Tables or columns the dashboard needs that this file lacks, as `schema.table.column`."""
     have = {(s, t, c) for s, t, c in con.execute(
@@ -116,8 +122,7 @@ def sources(con) -> list[Row]:
 
 def _source_limits(con) -> dict[str, str]:
     """The freshness limits the build wrote into the file (meta.sources); none in files built before it."""
-    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
-                   "AND table_name = 'sources'").fetchone()[0]:
+    if _has_table(con, "meta", "sources"):
         return {"limits": ", m.freshness_hours AS limit_hours",
                 "join": " LEFT JOIN meta.sources m USING (kind)"}
     return {"limits": ", NULL::INTEGER AS limit_hours", "join": ""}
@@ -126,8 +131,7 @@ def _source_limits(con) -> dict[str, str]:
 def rejected_files(con) -> list[Row]:
     """Rejected drops, and first the drops waiting to become readable (meta.waiting_files, newer files)."""
     waiting = []
-    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
-                   "AND table_name = 'waiting_files'").fetchone()[0]:
+    if _has_table(con, "meta", "waiting_files"):
         waiting = rows(con, """
             SELECT kind, parse_filename(path) AS file_name, path, epoch(seen_at) AS received_at,
                    'WAITING: ' || reason AS reason
@@ -185,21 +189,7 @@ def forecast_series(con, *, item_id: str | None, family: str | None, model_versi
                     history_days: int = 90) -> dict[str, list[Row]]:
     """Daily demand history before the as-of date and one model's forecast, for an item or a family."""
     scope, params = _scope(item_id, family)
-    # demand_daily holds days with demand only: every day from the first request on is shown, 0 where none
-    history = rows(con, f"""
-        WITH first AS (
-            SELECT min(first_request) AS first_day FROM gold.dim_item WHERE {scope} AND NOT is_service
-        ), span AS (
-            SELECT t.d::DATE AS date FROM first, range(greatest(first.first_day, (SELECT as_of FROM meta.build) - INTERVAL ($days - 1) DAY),
-                                                     (SELECT as_of FROM meta.build) + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)
-        ), demand AS (
-            SELECT date, sum(quantity) AS quantity FROM gold.demand_daily
-            WHERE {scope} AND date > (SELECT as_of FROM meta.build) - INTERVAL ($days) DAY
-                  AND date <= (SELECT as_of FROM meta.build)
-            GROUP BY date
-        )
-        SELECT span.date, coalesce(demand.quantity, 0) AS quantity FROM span LEFT JOIN demand USING (date)
-        ORDER BY span.date""", {**params, "days": history_days})
+    history = _daily_demand(con, scope, params, history_days)
     forecast = rows(con, f"""
         SELECT date, sum(forecast) AS forecast, sum(forecast_lower) AS lower, sum(forecast_upper) AS upper,
                sum(actual_demand) AS actual
@@ -223,17 +213,30 @@ def item_stock(con, item_id: str) -> list[Row]:
 
 def item_demand(con, item_id: str) -> list[Row]:
     """The item's daily demand over the reorder method's history window (zeros included)."""
-    return rows(con, """
-        WITH r AS (SELECT as_of, history_days, (SELECT first_request FROM gold.dim_item WHERE item_id = $1) AS first
-                   FROM gold.reorder_status WHERE item_id = $1),
-        span AS (
-            SELECT d::DATE AS date FROM r, range(greatest(r.first, r.as_of - INTERVAL (r.history_days - 1) DAY),
-                                                 r.as_of + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)
-            WHERE r.first IS NOT NULL
+    found = rows(con, "SELECT history_days FROM gold.reorder_status WHERE item_id = $1", [item_id])
+    if not found:
+        return []
+    scope, params = _scope(item_id, None)
+    return _daily_demand(con, scope, params, found[0]["history_days"])
+
+
+def _daily_demand(con, scope: str, params: dict, days: int) -> list[Row]:
+    """Daily demand of the scope's goods over the `days` ending at the as-of date. demand_daily holds
+    days with demand only: every day from the first request on is shown, 0 where there was none."""
+    return rows(con, f"""
+        WITH first AS (
+            SELECT min(first_request) AS first_day FROM gold.dim_item WHERE {scope} AND NOT is_service
+        ), span AS (
+            SELECT t.d::DATE AS date FROM first, range(greatest(first.first_day, (SELECT as_of FROM meta.build) - INTERVAL ($days - 1) DAY),
+                                                     (SELECT as_of FROM meta.build) + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)
+        ), demand AS (
+            SELECT date, sum(quantity) AS quantity FROM gold.demand_daily
+            WHERE {scope} AND date > (SELECT as_of FROM meta.build) - INTERVAL ($days) DAY
+                  AND date <= (SELECT as_of FROM meta.build)
+            GROUP BY date
         )
-        SELECT span.date, coalesce(d.quantity, 0) AS quantity
-        FROM span LEFT JOIN gold.demand_daily d ON d.item_id = $1 AND d.date = span.date
-        ORDER BY span.date""", [item_id])
+        SELECT span.date, coalesce(demand.quantity, 0) AS quantity FROM span LEFT JOIN demand USING (date)
+        ORDER BY span.date""", {**params, "days": days})
 
 
 def item_lead_times(con, item_id: str) -> Row:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..db import drop_temp
 from ..errors import DropRejected
 from . import Column, CsvKind
 from .dupes import reject_repeated_keys
@@ -108,18 +109,17 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     """
     encoding = detect_encoding(path)
     utf8 = staging / (path.name + ".utf8")
+    ok, rejected = f"{kind.kind}_ok", f"{kind.kind}_rejected"
     try:
         source = path
         if encoding == "cp1252":  # bytes 0x80-0x9F: DuckDB's latin-1 would refuse them
             transcode(path, utf8, encoding)
             source, encoding = utf8, "utf-8"
-        header = read_header(source, "utf-8-sig" if encoding.startswith("utf-8") else encoding)
-        with open(source, "rb") as fh:  # CRLF, as the ERP writes, or LF: read with the file's own line end
-            crlf = fh.readline(READ_LINE_LIMIT).endswith(b"\r\n")
+        # read with the file's own line end: CRLF, as the ERP writes, or LF
+        header, crlf = read_header(source, "utf-8-sig" if encoding.startswith("utf-8") else encoding)
         newline = "\\r\\n" if crlf else "\\n"
         positions = map_header(kind, header)
         n_fields = len(header.split(";"))
-        ok, rejected = f"{kind.kind}_ok", f"{kind.kind}_rejected"
         # Quoted lines (few) go through the regex and unquoting; the rest through a plain split.
         select_cols = ", ".join(f'f[{positions[c.name]}] AS "{c.name}"' for c in kind.columns)
         parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
@@ -208,6 +208,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             raise DropRejected("header only: the export has no data rows")
         return ok, rejected
     except BaseException:
+        drop_temp(con, ok, f"{ok}_summary", rejected)
         drop_staging(con)
         raise
     finally:
@@ -216,9 +217,6 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    """The staged rows (ingest calls this once the drop's bronze and rejects are written)."""
-    for kind in ("suprimentos", "estoque"):
-        for name in (f"{kind}_ok_summary", f"{kind}_ok"):
-            if con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()[0]:
-                con.execute(f"DROP VIEW {name}")
+    """The staged rows behind the `_ok` views (ingest calls this once the drop's bronze and rejects are
+    written, after dropping the views)."""
     con.execute("DROP TABLE IF EXISTS _typed")

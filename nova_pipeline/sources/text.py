@@ -7,6 +7,7 @@ without looking at rows.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from ..errors import DropRejected
@@ -95,10 +96,12 @@ def _first_control(chunk: bytes) -> int:
     return min(i for i in (chunk.find(bytes([b])) for b in CONTROL_BYTES) if i >= 0)
 
 
-def read_header(path: Path, encoding: str = "utf-8", limit: int = 64 << 10) -> str:
-    """First line of a text file, without line ending (at most `limit` characters are read)."""
-    with open(path, encoding=encoding, newline="") as fh:
-        return fh.readline(limit).rstrip("\r\n")
+def read_header(path: Path, encoding: str = "utf-8", limit: int = 64 << 10) -> tuple[str, bool]:
+    """First line of a text file without its line ending (at most `limit` bytes are read), and whether
+    it ends in CRLF, as the ERP writes, rather than LF."""
+    with open(path, "rb") as fh:
+        raw = fh.readline(limit)
+    return re.split(r"\r\n?|\n", raw.decode(encoding, errors="replace"), maxsplit=1)[0], raw.endswith(b"\r\n")
 
 
 def excerpt(text: str, limit: int = 120) -> str:
