@@ -239,15 +239,17 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     run_script(con, "silver")
     progress("build", 2, steps)
     _holidays(con)
+    con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR, suggested_order_qty BIGINT, "
+                "basis VARCHAR, model_version VARCHAR)")
     if _has_prev(con):
-        con.execute("CREATE TEMP TABLE previous_status AS SELECT item_id, status FROM prev.gold.reorder_status")
-    else:
-        con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR)")
+        con.execute("INSERT INTO previous_status SELECT item_id, status, suggested_order_qty, basis, model_version "
+                    "FROM prev.gold.reorder_status")
     r = cfg.values["reorder"]
     run_script(con, "gold", {
         "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
         "service_level": r["service_level"], "review_days": r["review_days"],
-        "default_lead_time_days": r["default_lead_time_days"], "has_previous": previous is not None and _has_prev(con),
+        "default_lead_time_days": r["default_lead_time_days"],
+        "order_change_share": r["order_change_share"], "has_previous": previous is not None and _has_prev(con),
     })
     progress("build", 3, steps)
     _meta(con, cfg, version, previous, n_new)
@@ -322,10 +324,12 @@ def _holidays(con) -> None:
 def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> None:
     con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
                    previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
-                   rolled_back_from INTEGER)""")
+                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER)""")
+    f = cfg.values["freshness"]
     con.execute(
-        "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), ?, ?, false, NULL",
-        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"])])
+        "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), "
+        "?, ?, false, NULL, ?, ?",
+        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"]])
     con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
     con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
                    new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR)""")

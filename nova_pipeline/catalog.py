@@ -139,6 +139,29 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "history_days": "days of history used", "review_days": "review period used",
         "previous_status": "status in the previous published version (NULL when new)",
         "newly_flagged": "flagged now but ok or absent in the previous version",
+        "basis_note": "why this basis: the forecast that covers the lead time, or why none does",
+        "runout_date": "projected run-out: as_of + floor(on hand / d) (NULL when d = 0)",
+        "order_by_date": "last day to order so a purchase arrives before the run-out: as_of + floor(on hand / d - L)",
+        "runs_out_before_delivery": "true when the stock on hand runs out before a purchase made today could arrive (days of cover < L)",
+        "supplier": "the supplier to ask: the one the item was bought from most recently (NULL when never bought)",
+        "supplier_lines": "requisition lines bought from that supplier",
+        "supplier_count": "how many suppliers the item's history holds",
+        "previous_suggested_order_qty": "suggested order in the previous published version (NULL when new or first)",
+        "previous_basis": "basis in the previous published version (NULL when new or first)",
+    }),
+    "gold.reorder_changes": ("What changed in the reorder list since the previous published version (empty in the "
+                             "first), one row per item and kind of change.", {
+        "item_id": "ERP item code", "description": "item description", "unit": "unit", "status": "status now",
+        "change": "worse (ok → below_reorder → stockout; an item new to the list was ok), better, order_moved "
+                  "(the suggested order moved by more than [reorder] order_change_share of the previous one, or "
+                  "away from 0) or basis_switched (forecast ↔ history)",
+        "previous_value": "status, suggested order or basis before", "current_value": "the same now",
+        "detail": "the change in words, with why a basis switched",
+    }),
+    "gold.status_counts": ("Items per reorder status, now and in the previous published version (the overview's cards).", {
+        "status": "stockout, below_reorder or ok", "items": "items with that status now",
+        "previous_items": "items with that status in the previous version (NULL in the first)",
+        "worsened_into": "items that got worse into this status since the previous version",
     }),
     "meta.source_files": ("Every drop the pipeline has seen, with what became of it.", {
         "drop_key": "sha256 + hash of the path: one entry per file name and content",
@@ -173,6 +196,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "inputs": "drops (loaded, rejected, duplicate) behind this version", "new_inputs": "drops new in this version",
         "config": "reorder settings used (JSON)", "complete": "completeness marker, written last",
         "rolled_back_from": "set when `rollback` made this version current again",
+        "as_of_days": "[freshness] as_of_days: an as-of date older than this many days is stale data",
+        "as_of_critical_days": "[freshness] as_of_critical_days: older than this, stale data is critical",
     }),
     "meta.build_history": ("The recent builds, carried from version to version.", {
         "version": "version number", "built_at": "build time", "as_of": "as-of date", "new_inputs": "new drops",

@@ -32,6 +32,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "service_level": (float, 0.95),
         "review_days": (int, 7),
         "default_lead_time_days": (int, 14),
+        "order_change_share": (float, 0.25),
     },
     "publish": {
         "retention": (int, 14),
@@ -44,7 +45,10 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "max_quantity": (float, 1_000_000.0),
     },
     # one limit per kind of drop, defaults from the source registry (sources/registry.py)
-    "freshness": {f"{s.kind}_hours": (int, s.freshness_hours) for s in SOURCES},
+    "freshness": {**{f"{s.kind}_hours": (int, s.freshness_hours) for s in SOURCES},
+                  # the data's own age: days between the as-of date (the newest stock snapshot's date)
+                  # and today at the plant; past the first the data is stale, past the second critical
+                  "as_of_days": (int, 3), "as_of_critical_days": (int, 14)},
     "external": {
         "bcb_sgs": (str, "https://api.bcb.gov.br"),
         "bcb_olinda": (str, "https://olinda.bcb.gov.br"),
@@ -160,6 +164,13 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
             raise ConfigError(f"{file}: [reorder] {key} must be at least {smallest}, got {r[key]}")
     if r["review_days"] < 0:
         raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
+    if not r["order_change_share"] > 0:
+        raise ConfigError(f"{file}: [reorder] order_change_share must be above 0 (0.25 = a move of more than 25 %), "
+                          f"got {r['order_change_share']}")
+    f = v["freshness"]
+    if not 1 <= f["as_of_days"] <= f["as_of_critical_days"]:
+        raise ConfigError(f"{file}: [freshness] as_of_days must be at least 1 and at most as_of_critical_days, "
+                          f"got {f['as_of_days']} and {f['as_of_critical_days']}")
     if v["publish"]["retention"] < 1:
         raise ConfigError(f"{file}: [publish] retention must keep at least 1 version")
     b = v["build"]

@@ -12,7 +12,7 @@ from .build import LAST_BUILD, validate_file
 from .config import Config
 from .db import connect, has_table
 from .errors import NovaError, WarehouseError
-from .status import freshness, open_warehouse
+from .status import as_of_state, freshness, open_warehouse, plant_time
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
@@ -65,8 +65,8 @@ def last_build_problems(cfg: Config, now: datetime) -> list[tuple[int, str]]:
         error = (last.get("error") or "no reason recorded")[:200]
         retry = last.get("retry_at")
         if retry and datetime.fromisoformat(retry) > now:
-            return [(WARNING, f"last build failed at {last['at'][:16]}Z, retry at {retry[11:19]}Z: {error}")]
-        return [(CRITICAL, f"last build failed at {last['at'][:16]}Z: {error}")]
+            return [(WARNING, f"last build failed at {plant_time(last['at'])}, retry at {plant_time(retry)}: {error}")]
+        return [(CRITICAL, f"last build failed at {plant_time(last['at'])}: {error}")]
     return []
 
 
@@ -80,6 +80,11 @@ def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
     problems: list[tuple[int, str]] = []
     try:
         version, as_of = con.execute("SELECT version, as_of FROM meta.build").fetchone()
+        f = cfg.values["freshness"]
+        state, age = as_of_state(as_of, f["as_of_days"], f["as_of_critical_days"], now)
+        if state != "ok":
+            problems.append((CRITICAL if state == "critical" else WARNING,
+                             f"data as of {as_of} is {age} d old (> {f['as_of_critical_days' if state == 'critical' else 'as_of_days']} d)"))
         for f in freshness(con, cfg.values["freshness"], now):
             if f.stale:
                 problems.append((CRITICAL if f.hours > 2 * f.limit else WARNING, f"{f.kind} stale ({f.hours:.0f} h > {f.limit} h)"))
@@ -97,5 +102,5 @@ def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
         con.close()
     problems += last_build_problems(cfg, now)
     code = max((c for c, _ in problems), default=OK)
-    detail = "; ".join(t for _, t in sorted(problems, reverse=True)) or "fresh, no rejects"
+    detail = "; ".join(t for _, t in sorted(problems, key=lambda p: -p[0])) or "fresh, no rejects"
     return code, f"NOVA {LABEL[code]} - v{version} as of {as_of}: {detail}"

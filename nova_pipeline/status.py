@@ -55,6 +55,40 @@ def freshness(con: duckdb.DuckDBPyConnection, limits: dict, now: datetime) -> li
                       limits.get(f"{kind}_hours")) for kind, received, file, data_to, n in rows]
 
 
+try:
+    from zoneinfo import ZoneInfo
+    PLANT_TZ = ZoneInfo("America/Bahia")  # the plant's clock; the dashboard shows the same
+except Exception:  # no tz database: UTC, still labelled
+    PLANT_TZ = timezone.utc
+
+
+def plant_time(ts: datetime | str | None) -> str:
+    """One rule for every time a person reads (status, the dashboard, reports): the plant's local time,
+    labelled with its UTC offset, e.g. `2025-10-25 08:00 -03`. Stored times stay UTC."""
+    if ts is None:
+        return "—"
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    local = ts.astimezone(PLANT_TZ)
+    offset = local.utcoffset().total_seconds() / 3600
+    return f"{local:%Y-%m-%d %H:%M} {'+' if offset >= 0 else '-'}{abs(offset):02.0f}"
+
+
+def plant_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(timezone.utc)).astimezone(PLANT_TZ).date()
+
+
+def as_of_state(as_of: date | None, warning_days: int, critical_days: int, now: datetime | None = None) -> tuple[str, int | None]:
+    """ok, stale or critical: how old the data itself is (today at the plant minus the as-of date).
+    A warehouse without company data (public series only) has no as-of date and nothing to age."""
+    if as_of is None:
+        return "ok", None
+    age = (plant_today(now) - as_of).days
+    return ("critical" if age > critical_days else "stale" if age > warning_days else "ok"), age
+
+
 def _age(ts: datetime | None) -> str:
     if ts is None:
         return "never"
@@ -69,9 +103,17 @@ def status_text(cfg: Config) -> str:
     con, path = open_warehouse(cfg)
     try:
         version, built_at, as_of = con.execute("SELECT version, built_at, as_of FROM meta.build").fetchone()
+        f = cfg.values["freshness"]
+        state, age = as_of_state(as_of, f["as_of_days"], f["as_of_critical_days"])
+        data_age = ("no stock snapshot or supplies data yet" if age is None else
+                    f"{age} d old" + ("" if state == "ok" else
+                                      f" — {'CRITICAL' if state == 'critical' else 'STALE'}: older than "
+                                      f"{f['as_of_critical_days'] if state == 'critical' else f['as_of_days']} d "
+                                      "([freshness] as_of_days); the newest stock snapshot is that old"))
         lines = [f"warehouse   {path} -> v{version} (current v{current_version(cfg.warehouse)})",
-                 f"as of       {as_of}",
-                 f"built       {built_at:%Y-%m-%d %H:%M:%S %Z} ({_age(built_at)})"]
+                 f"as of       {as_of} ({data_age})",
+                 f"built       {plant_time(built_at)} ({_age(built_at)})",
+                 "            times are plant time (America/Bahia) with their UTC offset"]
         last = cfg.warehouse / LAST_BUILD
         if last.exists():
             info = json.loads(last.read_text())
@@ -79,8 +121,8 @@ def status_text(cfg: Config) -> str:
             if info.get("error"):
                 extra += f": {info['error']}"
             if info.get("retry_at"):
-                extra += f" (daemon retries at {info['retry_at'][:19]})"
-            lines.append(f"last build  {info['outcome']} at {info['at'][:19]} ({info.get('seconds', '?')} s){extra}")
+                extra += f" (daemon retries at {plant_time(info['retry_at'])})"
+            lines.append(f"last build  {info['outcome']} at {plant_time(info['at'])} ({info.get('seconds', '?')} s){extra}")
         passed, total = con.execute("SELECT count(*) FILTER (WHERE passed), count(*) FROM meta.checks").fetchone()
         lines.append(f"checks      {passed}/{total} passed")
         for name, severity, detail in con.execute(
@@ -94,7 +136,7 @@ def status_text(cfg: Config) -> str:
         for f in freshness(con, cfg.values["freshness"], datetime.now(timezone.utc)):
             state = "STALE" if f.stale else "ok"
             limit = f"{f.limit} h" if f.limit else "no limit"
-            lines.append(f"  {f.kind:<16} {state:<5} received {f.received:%Y-%m-%d %H:%M} ({_age(f.received)}, "
+            lines.append(f"  {f.kind:<16} {state:<5} received {plant_time(f.received)} ({_age(f.received)}, "
                          f"limit {limit})  {f.file}  data through {f.data_to}  rows {f.rows}")
         waiting = con.execute("SELECT path, reason FROM meta.waiting_files ORDER BY path").fetchall() \
             if has_table(con, "meta", "waiting_files") else []

@@ -34,7 +34,9 @@ def make_site(root: Path, with_data: bool = False):
         return make_demo(root)
     for sub in ("landing", "ml_drops", "lake", "warehouse", "exports"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "config.toml").write_text('[paths]\nlanding = "landing"\n', encoding="utf-8")
+    # The test data is dated 2025: its age is accepted here; tests of the as-of check set their own limits.
+    (root / "config.toml").write_text('[paths]\nlanding = "landing"\n\n[freshness]\nas_of_days = 100000\n'
+                                      'as_of_critical_days = 100000\n', encoding="utf-8")
     return load_config(root / "config.toml")
 
 

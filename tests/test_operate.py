@@ -20,13 +20,43 @@ def check(site):
     return result.returncode, result.stdout.strip()
 
 
+def allow_old_data(site, days: int = 100_000, critical: int = 100_000):
+    """The bundled data is as of 2025-10-24; tests about other things accept its age."""
+    config = site / "config.toml"
+    assert "[freshness]" not in config.read_text()
+    config.write_text(config.read_text() + f"\n[freshness]\nas_of_days = {days}\nas_of_critical_days = {critical}\n")
+
+
 def test_check_ok_on_a_fresh_build(built_demo, tmp_path):
-    code, line = check(copy_site(built_demo.source.parent, tmp_path))
-    assert code == 0 and line.startswith("NOVA OK - v1 as of 2025-10-24")
+    site = copy_site(built_demo.source.parent, tmp_path)
+    allow_old_data(site)
+    code, line = check(site)
+    assert code == 0 and line.startswith("NOVA OK - v1 as of 2025-10-24"), line
+
+
+def test_check_says_old_data_is_stale_whatever_the_files_ages(built_demo, tmp_path):
+    """Every file was received just now, yet the data is as of 2025-10-24: that is stale data."""
+    from datetime import date
+
+    from nova_pipeline.status import plant_today
+
+    site = copy_site(built_demo.source.parent, tmp_path)
+    age = (plant_today() - date(2025, 10, 24)).days
+    code, line = check(site)  # the defaults: stale past 3 days, critical past 14
+    assert code == 2 and f"data as of 2025-10-24 is {age} d old (> 14 d)" in line, line
+    config = (site / "config.toml").read_text()
+    allow_old_data(site, days=age - 1, critical=age + 10)
+    code, line = check(site)
+    assert code == 1 and f"NOVA WARNING - v1 as of 2025-10-24: data as of 2025-10-24 is {age} d old (> {age - 1} d)" == line
+    status = run_cli("--config", str(site / "config.toml"), "status").stdout
+    assert f"as of       2025-10-24 ({age} d old — STALE: older than {age - 1} d" in status
+    assert "times are plant time (America/Bahia)" in status
+    (site / "config.toml").write_text(config)
 
 
 def test_check_warns_when_the_newest_drop_was_rejected(built_demo, tmp_path):
     site = copy_site(built_demo.source.parent, tmp_path)
+    allow_old_data(site)
     (site / "landing" / "suprimentos_truncado.csv").write_bytes(b"\x00\x01garbage")
     assert run_cli("--config", str(site / "config.toml"), "build").returncode == 0
     code, line = check(site)

@@ -1,6 +1,8 @@
 -- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
--- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous.
--- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status);
+-- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous,
+-- $order_change_share.
+-- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status,
+-- suggested_order_qty, basis, model_version) from the previous version's reorder list;
 -- temp views over the lake's silver (see silver.sql and nova_pipeline/silver.py): sum_req_* summaries
 -- of every supplies line, per request month; requisition_window, the lines of the months the reorder
 -- window reaches; sum_req_demand_recent, daily demand of the months the window and forecasts reach.
@@ -223,20 +225,42 @@ latest_run AS (
         SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY generated_at DESC, ingested_at DESC) AS k FROM runs
     ) WHERE k = 1
 ),
-fc AS (
+fc_days AS (
+    -- how many of the ceil(L) days after A the item's newest run covers (it must cover all of them)
     SELECT b.item_id, lr.model_version, count(DISTINCT f."date") AS days, sum(f.forecast) AS total
-    FROM base b, a
+    FROM base b CROSS JOIN a
     JOIN latest_run lr ON lr.item_id = b.item_id
-    JOIN silver.forecast f ON f.item_id = lr.item_id AND f.source_file = lr.source_file
+    LEFT JOIN silver.forecast f ON f.item_id = lr.item_id AND f.source_file = lr.source_file
          AND f.generated_at = lr.generated_at AND f.model_version = lr.model_version
          AND f."date" BETWEEN a.as_of + 1 AND a.as_of + ceil(b.lt)::INTEGER
     GROUP BY b.item_id, lr.model_version, b.lt
-    HAVING count(DISTINCT f."date") = ceil(b.lt)
+),
+fc AS (
+    SELECT fd.item_id, fd.model_version, fd.total, fd.days, fd.days = ceil(b.lt) AS complete
+    FROM fc_days fd JOIN base b USING (item_id)
+),
+-- The supplier to ask: the one the item was bought from most recently (then the one with most lines,
+-- then the first alphabetically), with how many lines the history holds from it and from how many.
+by_supplier AS (
+    SELECT item_id, supplier, sum(lines) AS lines, max(last_purchase) AS last_purchase
+    FROM sum_req_supplier GROUP BY item_id, supplier
+),
+supplier AS (
+    SELECT item_id, supplier, lines AS supplier_lines, count(*) OVER (PARTITION BY item_id) AS supplier_count
+    FROM by_supplier
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY last_purchase DESC NULLS LAST, lines DESC, supplier) = 1
 ),
 calc AS (
-    SELECT b.*, fc.model_version, fc.total AS fc_total,
+    SELECT b.*, CASE WHEN fc.complete THEN fc.model_version END AS model_version,
+           CASE WHEN fc.complete THEN fc.total END AS fc_total,
+           CASE WHEN fc.complete THEN 'model ' || fc.model_version || ' covers the ' || ceil(b.lt)::INTEGER
+                                      || ' days after the as-of date'
+                WHEN fc.item_id IS NOT NULL THEN 'the newest forecast for the item (model ' || fc.model_version
+                                      || ') covers ' || fc.days || ' of the ' || ceil(b.lt)::INTEGER
+                                      || ' days after the as-of date'
+                ELSE 'no forecast drop has this item' END AS basis_note,
            $z * b.s * sqrt(b.lt) AS safety_stock,
-           coalesce(fc.total, b.d * b.lt) AS demand_over_lead_time
+           CASE WHEN fc.complete THEN fc.total ELSE b.d * b.lt END AS demand_over_lead_time
     FROM base b LEFT JOIN fc USING (item_id)
 )
 SELECT c.item_id, c.description, c.family, c.unit, a.as_of, c.on_hand, c.on_order,
@@ -250,11 +274,61 @@ SELECT c.item_id, c.description, c.family, c.unit, a.as_of, c.on_hand, c.on_orde
             WHEN c.d > 0 AND c.on_hand + c.on_order <= c.demand_over_lead_time + c.safety_stock THEN 'below_reorder'
             ELSE 'ok' END AS status,
        CASE WHEN c.fc_total IS NOT NULL THEN 'forecast' ELSE 'history' END AS basis,
+       c.basis_note,
        c.model_version, c.demand_over_lead_time, $service_level::DOUBLE AS service_level, $z::DOUBLE AS z,
        $history_days::INTEGER AS history_days, $review_days::INTEGER AS review_days,
-       p.status AS previous_status
-FROM calc c CROSS JOIN a LEFT JOIN previous_status p USING (item_id);
+       -- the decision: when the stock on hand runs out at d, the last day an order placed then arrives
+       -- in time (run-out − L), and whether a purchase made today arrives too late (cover < L)
+       CASE WHEN c.d > 0 THEN a.as_of + floor(c.on_hand / c.d)::INTEGER END AS runout_date,
+       CASE WHEN c.d > 0 THEN a.as_of + floor(c.on_hand / c.d - c.lt)::INTEGER END AS order_by_date,
+       coalesce(c.d > 0 AND c.on_hand / c.d < c.lt, false) AS runs_out_before_delivery,
+       sp.supplier, coalesce(sp.supplier_lines, 0)::BIGINT AS supplier_lines,
+       coalesce(sp.supplier_count, 0)::BIGINT AS supplier_count,
+       p.status AS previous_status, p.suggested_order_qty AS previous_suggested_order_qty, p.basis AS previous_basis
+FROM calc c CROSS JOIN a LEFT JOIN previous_status p USING (item_id) LEFT JOIN supplier sp USING (item_id);
 
 ALTER TABLE gold.reorder_status ADD COLUMN newly_flagged BOOLEAN;
 UPDATE gold.reorder_status SET newly_flagged =
     status <> 'ok' AND $has_previous AND coalesce(previous_status, 'ok') = 'ok';
+
+-- What changed since the previous version, one row per item and kind of change: a status that got
+-- worse (ok → below_reorder → stockout; an item new to the list counts as ok before) or better, a
+-- suggested order that moved by more than $order_change_share of the previous one (any move from 0),
+-- a basis that switched between forecast and history (with why).
+CREATE TABLE gold.reorder_changes AS
+WITH r AS (
+    SELECT *, CASE status WHEN 'stockout' THEN 2 WHEN 'below_reorder' THEN 1 ELSE 0 END AS rank_now,
+           CASE coalesce(previous_status, 'ok') WHEN 'stockout' THEN 2 WHEN 'below_reorder' THEN 1 ELSE 0 END AS rank_before
+    FROM gold.reorder_status WHERE $has_previous
+)
+SELECT item_id, description, unit, status, change, previous_value, current_value, detail FROM (
+    SELECT item_id, description, unit, status, CASE WHEN rank_now > rank_before THEN 'worse' ELSE 'better' END AS change,
+           coalesce(previous_status, 'ok') AS previous_value, status AS current_value,
+           coalesce(previous_status, 'ok (not listed)') || ' → ' || status AS detail, 0 AS k
+    FROM r WHERE rank_now <> rank_before
+    UNION ALL
+    SELECT item_id, description, unit, status, 'order_moved', previous_suggested_order_qty::VARCHAR,
+           suggested_order_qty::VARCHAR,
+           'suggested order ' || previous_suggested_order_qty || ' → ' || suggested_order_qty ||
+           CASE WHEN previous_suggested_order_qty > 0
+                THEN ' (' || CASE WHEN suggested_order_qty > previous_suggested_order_qty THEN '+' ELSE '' END ||
+                     round(100.0 * (suggested_order_qty - previous_suggested_order_qty) / previous_suggested_order_qty)::BIGINT || '%)'
+                ELSE '' END, 1
+    FROM r WHERE previous_suggested_order_qty IS NOT NULL
+         AND abs(suggested_order_qty - previous_suggested_order_qty) > $order_change_share * previous_suggested_order_qty
+    UNION ALL
+    SELECT item_id, description, unit, status, 'basis_switched', previous_basis, basis,
+           previous_basis || ' → ' || basis || ': ' || basis_note, 2
+    FROM r WHERE previous_basis IS NOT NULL AND previous_basis <> basis
+)
+ORDER BY k, CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END, item_id;
+
+-- Status counts of this version beside the previous one's (the overview's cards).
+CREATE TABLE gold.status_counts AS
+WITH s(status, k) AS (VALUES ('stockout', 0), ('below_reorder', 1), ('ok', 2))
+SELECT s.status, (SELECT count(*) FROM gold.reorder_status r WHERE r.status = s.status)::BIGINT AS items,
+       CASE WHEN $has_previous THEN (SELECT count(*) FROM previous_status p WHERE p.status = s.status) END::BIGINT
+           AS previous_items,
+       (SELECT count(*) FROM gold.reorder_changes c WHERE c.current_value = s.status AND c.change = 'worse')::BIGINT
+           AS worsened_into
+FROM s ORDER BY s.k;
