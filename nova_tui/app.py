@@ -5,6 +5,7 @@ open. Every database read runs in a thread worker; the worker hands back plain r
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable
 
 from textual import work
@@ -19,7 +20,8 @@ from .screens.help import HelpScreen
 from .screens.problem import ProblemScreen
 from .warehouse import Snapshot, Target, WarehouseProblem, load
 
-SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness"}
+SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness", "5": "changes"}
+NEEDS_A_VERSION = {"show", "export"}  # actions that mean nothing before a version is open
 
 
 # The rooms are imported when first built, after the first frame: plotext and friends cost
@@ -44,15 +46,21 @@ def _freshness():
     return FreshnessScreen()
 
 
+def _changes():
+    from .screens.changes import ChangesScreen
+    return ChangesScreen()
+
+
 class NovaApp(App):
     TITLE = "Nova Corrente"
     MODES = {"overview": _overview, "reorder": _reorder, "forecast": _forecast, "freshness": _freshness,
-             "problem": ProblemScreen}
+             "changes": _changes, "problem": ProblemScreen}
     BINDINGS = [
         Binding("1", "show('overview')", "Overview"),
         Binding("2", "show('reorder')", "Reorder"),
         Binding("3", "show('forecast')", "Forecast"),
         Binding("4", "show('freshness')", "Freshness"),
+        Binding("5", "show('changes')", "Changes"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "refresh", "Refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -64,11 +72,15 @@ class NovaApp(App):
     CSS_PATH = [f"screens/{name}.tcss" for name in ("overview", "reorder", "item", "forecast", "freshness")]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: TuiConfig, target: Target, start: str = "overview"):
+    def __init__(self, config: TuiConfig, target: Target, start: str | None = None):
+        from . import state
+
         super().__init__()
         self.config = config
         self.target = target
-        self.start = start
+        self.ui_state, self._state_notice = state.load(config.state_file)
+        remembered = self.ui_state.get("screen")
+        self.start = start or (remembered if remembered in SCREENS_BY_KEY.values() else "overview")
         self.snapshot: Snapshot | None = None
         self.db = None  # the open read-only connection of the version shown
         self.snapshot_changed: Signal[Snapshot] = Signal(self, "snapshot_changed")
@@ -77,15 +89,32 @@ class NovaApp(App):
 
     # -- loading -------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.ui_state.get("theme") in self.available_themes:
+            self.theme = self.ui_state["theme"]
+        self.theme_changed_signal.subscribe(self, lambda theme: self.remember("theme", theme.name))
+        if self._state_notice:
+            self.notify(self._state_notice, title="Saved state ignored", severity="warning", timeout=8)
         self.switch_mode("problem")  # shows "opening…" until the first load answers
         self.start_load(announce=False)
         if self.target.follows_current and self.config.watch_seconds > 0:
             self.set_interval(self.config.watch_seconds, self.check_for_new_version)
 
     def on_unmount(self) -> None:
+        self.save_state()
         if self.db is not None:
             self.db.close()
             self.db = None
+
+    # -- what is remembered between runs (state.py) ----------------------------------------------
+    def remember(self, key: str, value) -> None:
+        self.ui_state[key] = value
+
+    def save_state(self) -> None:
+        from . import state
+
+        problem = state.save(self.config.state_file, self.ui_state)
+        if problem:
+            self.log.warning(problem)
 
     def check_for_new_version(self) -> None:
         # Two syscalls a second: cheap enough for the event loop, and no busy redraw when idle.
@@ -154,12 +183,46 @@ class NovaApp(App):
         super().delay_update(min(delay, 0.01))
 
     # -- actions -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Before a version is open (the problem screen) only retry, help and quit mean anything; the
+        key line shows only those."""
+        if self.snapshot is None and action in NEEDS_A_VERSION:
+            return False
+        return True
+
     def action_show(self, mode: str) -> None:
         if self.snapshot is None:
             self.bell()
             return
         self.start = mode
+        self.remember("screen", mode)
         self.switch_mode(mode)
+
+    def open_reorder(self, status: str) -> None:
+        """The overview's cards: the reorder list filtered to the card's items."""
+        self.action_show("reorder")
+        screen = self.screen
+        if hasattr(screen, "set_status_filter"):
+            screen.set_status_filter(status)
+
+    def copy_text(self, text: str, what: str) -> None:
+        """To the clipboard of the operator's own terminal, over SSH too (OSC 52)."""
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {what} (OSC 52: the terminal must allow clipboard writes; tmux needs set-clipboard on)",
+                    title="Clipboard", timeout=4)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: into the exports folder (a server has no ~/Downloads), and say where."""
+        folder = Path(path) if path else self.config.exports
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder), time_format)
+        except OSError as exc:
+            self.notify(f"cannot write to {folder}: {exc.strerror or exc}", title="Screenshot", severity="error")
+            return None
+        self.notify(f"saved to {saved}", title="Screenshot")
+        return saved
 
     def action_refresh(self) -> None:
         self.start_load(announce=True)
@@ -182,7 +245,7 @@ class NovaApp(App):
         except OSError as exc:
             self.notify(f"cannot write to {self.config.exports}: {exc.strerror or exc}", severity="error")
             return
-        self.notify(f"{len(rows)} rows written to {path}", title="Exported")
+        self.notify(f"{len(rows)} row{'' if len(rows) == 1 else 's'} written to {path}", title="Exported")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for key, mode in SCREENS_BY_KEY.items():
@@ -194,5 +257,5 @@ class NovaApp(App):
         yield from super().get_system_commands(screen)
 
 
-def make_app(config: TuiConfig, target: Target | None = None, start: str = "overview") -> NovaApp:
+def make_app(config: TuiConfig, target: Target | None = None, start: str | None = None) -> NovaApp:
     return NovaApp(config, target or Target.choose(config), start)

@@ -31,6 +31,11 @@ class TuiConfig:
     # Overrides only: the limits in force are written by each build into the file (meta.sources).
     freshness_hours: dict[str, int] = field(default_factory=dict)
     source: Path | None = None
+    # as-of limits overriding the file's (meta.build), from [freshness] as_of_days / as_of_critical_days
+    as_of_days: int | None = None
+    as_of_critical_days: int | None = None
+    # where the dashboard remembers its screen, filter, sort and theme; None = remember nothing
+    state_file: Path | None = None
     # Test hooks: a fixed clock and no version watching make snapshots deterministic.
     clock: Callable[[], datetime] = utc_now
     watch_seconds: float = 1.0
@@ -80,6 +85,8 @@ def load_config(explicit: str | os.PathLike | None = None) -> TuiConfig:
     for kind, limit in hours.items():
         if limit <= 0:
             raise ConfigError(f"{path}: [freshness] {kind}_hours must be > 0, got {limit}")
+    as_of = {key: value("freshness", key, int, None) for key in ("as_of_days", "as_of_critical_days")
+             if key in (data.get("freshness") or {})}
     return TuiConfig(warehouse=base / value("paths", "warehouse", str, "warehouse"),
                      exports=base / value("paths", "exports", str, "exports"),
-                     freshness_hours=hours, source=path)
+                     freshness_hours=hours, source=path, **as_of)

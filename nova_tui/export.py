@@ -22,7 +22,10 @@ def cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return repr(value).replace(".", ",") if isinstance(value, float) else str(value)
+        if isinstance(value, float):  # 3 decimals are more than any quantity here needs; no 0,1000000002
+            text = f"{value:.3f}".rstrip("0").rstrip(".")
+            return ("0" if text in ("-0", "") else text).replace(".", ",")
+        return str(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 

@@ -32,9 +32,25 @@ def pct(value: float | None, signed: bool = False) -> str:
 
 
 def local_time(epoch: float | None) -> str:
+    """The one rule for times people read, here and in `nova-pipeline status`: the plant's local time
+    labelled with its UTC offset, e.g. `2025-10-25 08:00 -03`. The warehouse stores UTC."""
     if epoch is None:
         return "—"
-    return datetime.fromtimestamp(epoch, PLANT_TZ).strftime("%Y-%m-%d %H:%M")
+    local = datetime.fromtimestamp(epoch, PLANT_TZ)
+    offset = local.utcoffset().total_seconds() / 3600
+    return f"{local:%Y-%m-%d %H:%M} {'+' if offset >= 0 else '-'}{abs(offset):02.0f}"
+
+
+def plant_today(now: datetime) -> date:
+    return now.astimezone(PLANT_TZ).date()
+
+
+def data_age(as_of: date | None, now: datetime, warning_days: int, critical_days: int) -> tuple[str, int | None]:
+    """ok, stale or critical: days between the as-of date and today at the plant (the pipeline's rule)."""
+    if as_of is None:
+        return "ok", None
+    age = (plant_today(now) - as_of).days
+    return ("critical" if age > critical_days else "stale" if age > warning_days else "ok"), age
 
 
 def day(value: date | None) -> str:
@@ -61,3 +77,30 @@ def age(epoch: float | None, now: datetime) -> str:
 
 
 STATUS_LABEL = {"stockout": "STOCKOUT", "below_reorder": "below", "ok": "ok"}
+
+
+def data_age_text(info: dict, now, override_days: int | None = None, override_critical: int | None = None) -> tuple[str, str]:
+    """(state, text): state ok, stale or critical; text empty when ok."""
+    warning = override_days or info.get("as_of_days") or 3
+    critical = override_critical or info.get("as_of_critical_days") or 14
+    state, age = data_age(info.get("as_of"), now, warning, critical)
+    if state == "ok":
+        return state, ""
+    return state, (f"{'CRITICAL: ' if state == 'critical' else ''}STALE DATA — as of {day(info['as_of'])}, "
+                   f"{age} days before today (limit {warning} d). The newest stock snapshot is that old: check "
+                   "that the ERP exports still arrive (screen 4).")
+
+
+def short_day(value: date | None) -> str:
+    """dd/mm/yy: a date in 8 columns, with its year."""
+    return value.strftime("%d/%m/%y") if value else "—"
+
+
+def supplier(row: dict, width: int = 24) -> str:
+    """The supplier to ask, with how many the history holds: `ACME LTDA (+2)`."""
+    name = row.get("supplier")
+    if not name:
+        return "— (never bought)"
+    others = (row.get("supplier_count") or 1) - 1
+    tail = f" (+{others})" if others else ""
+    return name[: max(4, width - len(tail))] + tail

@@ -21,22 +21,41 @@ class Column:
     numeric: bool = False
 
 
-# Essentials first, so at 80 columns the decision and its numbers are on screen; the rest scrolls.
+# Essentials first, so at 80 columns the decision and its numbers are on screen; the rest scrolls
+# while the first three (change, status, item) stay frozen at the left.
 REORDER = (
-    Column("newly_flagged", "new", lambda r: "NEW" if r["newly_flagged"] else ""),
+    Column("change", "chg", lambda r: r.get("change", "NEW" if r["newly_flagged"] else "")),
     Column("status", "status", lambda r: fmt.STATUS_LABEL.get(r["status"], r["status"])),
     Column("item_id", "item", lambda r: r["item_id"]),
+    Column("runs_out_before_delivery", "late", lambda r: "LATE" if r["runs_out_before_delivery"] else ""),
     Column("on_hand", "on hand", lambda r: fmt.qty(r["on_hand"]), True),
+    Column("unit", "unit", lambda r: r["unit"] or ""),
+    Column("days_of_cover", "cover", lambda r: fmt.days(r["days_of_cover"]), True),
+    Column("order_by_date", "order by", lambda r: fmt.short_day(r["order_by_date"])),
+    Column("suggested_order_qty", "order", lambda r: fmt.qty(r["suggested_order_qty"]), True),
+    Column("supplier", "supplier (+others)", lambda r: fmt.supplier(r)),
+    Column("runout_date", "runs out", lambda r: fmt.short_day(r["runout_date"])),
+    Column("lead_time_days", "lead d", lambda r: fmt.days(r["lead_time_days"]), True),
     Column("on_order", "on order", lambda r: fmt.qty(r["on_order"]), True),
     Column("reorder_point", "reorder", lambda r: fmt.qty(r["reorder_point"], 0), True),
-    Column("days_of_cover", "cover", lambda r: fmt.days(r["days_of_cover"]), True),
-    Column("suggested_order_qty", "order", lambda r: fmt.qty(r["suggested_order_qty"]), True),
     Column("description", "description", lambda r: (r["description"] or "")[:40]),
     Column("family", "family", lambda r: r["family"] or ""),
     Column("safety_stock", "safety", lambda r: fmt.qty(r["safety_stock"], 0), True),
-    Column("lead_time_days", "lead d", lambda r: fmt.days(r["lead_time_days"]), True),
     Column("basis", "basis", lambda r: r["basis"]),
+    Column("supplier_lines", "supplier lines", lambda r: fmt.qty(r["supplier_lines"]), True),
+    Column("supplier_count", "suppliers", lambda r: fmt.qty(r["supplier_count"]), True),
 )
+FROZEN_REORDER = 3  # change, status, item
+
+CHANGES = (
+    Column("change", "change", lambda r: CHANGE_LABEL.get(r["change"], r["change"])),
+    Column("item_id", "item", lambda r: r["item_id"]),
+    Column("status", "status now", lambda r: fmt.STATUS_LABEL.get(r["status"], r["status"])),
+    Column("detail", "what changed", lambda r: r["detail"]),
+    Column("unit", "unit", lambda r: r["unit"] or ""),
+    Column("description", "description", lambda r: (r["description"] or "")[:40]),
+)
+CHANGE_LABEL = {"worse": "WORSE", "better": "better", "order_moved": "ORDER", "basis_switched": "BASIS"}
 
 
 def limit_of(row: Row, overrides: dict[str, int]) -> int | None:

@@ -20,7 +20,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "meta.source_files": ("kind", "file_name", "path", "status", "reason", "received_at", "data_to", "rows_loaded"),
     "gold.reorder_status": ("item_id", "description", "family", "on_hand", "on_order", "reorder_point",
                             "safety_stock", "days_of_cover", "suggested_order_qty", "lead_time_days", "basis",
-                            "status", "previous_status", "newly_flagged"),
+                            "status", "previous_status", "newly_flagged", "unit", "runout_date", "order_by_date",
+                            "runs_out_before_delivery", "supplier", "supplier_lines", "supplier_count", "basis_note"),
+    "gold.reorder_changes": ("item_id", "description", "unit", "status", "change", "previous_value", "current_value",
+                             "detail"),
+    "gold.status_counts": ("status", "items", "previous_items", "worsened_into"),
     "gold.fact_forecast": ("item_id", "date", "forecast", "forecast_lower", "forecast_upper", "model_version",
                            "generated_at", "source", "dataset_id", "actual_demand"),
     "gold.demand_daily": ("item_id", "date", "quantity"),
@@ -58,22 +62,32 @@ def missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def build_info(con) -> Row:
-    return rows(con, """
+    # the as-of limits the build wrote (files from before they existed: the defaults)
+    limits = ("as_of_days, as_of_critical_days" if _has_column(con, "meta", "build", "as_of_days")
+              else "3 AS as_of_days, 14 AS as_of_critical_days")
+    return rows(con, f"""
         SELECT version, epoch(built_at) AS built_at, as_of, code_version, previous_version,
-               rolled_back_from, complete
+               rolled_back_from, complete, {limits}
         FROM meta.build""")[0]
+
+
+def _has_column(con, schema: str, table: str, column: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                       "AND column_name = ?", [schema, table, column]).fetchone()[0] > 0
 
 
 REORDER_COLUMNS = """
     item_id, description, family, unit, on_hand, on_order, reorder_point, safety_stock, days_of_cover,
-    suggested_order_qty, lead_time_days, lead_time_source, basis, model_version, status, previous_status,
-    newly_flagged, avg_daily_demand, demand_std, demand_over_lead_time, service_level, z, review_days,
-    history_days, lead_time_evidence_lines, as_of"""
+    suggested_order_qty, lead_time_days, lead_time_source, basis, basis_note, model_version, status, previous_status,
+    newly_flagged, previous_suggested_order_qty, previous_basis, avg_daily_demand, demand_std, demand_over_lead_time,
+    service_level, z, review_days, history_days, lead_time_evidence_lines, as_of, runout_date, order_by_date,
+    runs_out_before_delivery, supplier, supplier_lines, supplier_count"""
 
-# Stockouts first, then below reorder by days of cover (soonest out first), then the rest.
+# Urgency: stockouts first, then below reorder; within each, the items that run out before a purchase
+# made today could arrive, then by order-by date (the soonest deadline first); the rest after.
 REORDER_ORDER = """
     CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END,
-    CASE WHEN status = 'ok' THEN NULL ELSE days_of_cover END ASC NULLS LAST, item_id"""
+    runs_out_before_delivery DESC, order_by_date ASC NULLS LAST, item_id"""
 
 
 def reorder(con) -> list[Row]:
@@ -82,6 +96,23 @@ def reorder(con) -> list[Row]:
 
 def status_counts(con) -> dict[str, int]:
     return dict(con.execute("SELECT status, count(*) FROM gold.reorder_status GROUP BY status").fetchall())
+
+
+def status_change_counts(con) -> list[Row]:
+    """Per status: items now, in the previous version (None in the first), and how many got worse into it."""
+    return rows(con, "SELECT status, items, previous_items, worsened_into FROM gold.status_counts")
+
+
+CHANGE_ORDER = {"worse": 0, "better": 1, "order_moved": 2, "basis_switched": 3}
+
+
+def changes(con) -> list[Row]:
+    """What changed since the previous version (gold.reorder_changes), worse first."""
+    return rows(con, """
+        SELECT item_id, description, unit, status, change, previous_value, current_value, detail
+        FROM gold.reorder_changes
+        ORDER BY CASE change WHEN 'worse' THEN 0 WHEN 'better' THEN 1 WHEN 'order_moved' THEN 2 ELSE 3 END,
+                 CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END, item_id""")
 
 
 def checks(con) -> list[Row]:
@@ -171,24 +202,29 @@ def forecast_items(con) -> list[Row]:
         ORDER BY {REORDER_ORDER}""")
 
 
-def forecast_families(con) -> list[str]:
-    return [r[0] for r in con.execute("""
-        SELECT DISTINCT coalesce(i.family, '(no family)') FROM gold.fact_forecast f
-        JOIN gold.dim_item i USING (item_id) ORDER BY 1""").fetchall()]
+def forecast_families(con) -> list[Row]:
+    """Families with a forecast, one entry per unit: a family chart never adds up different units.
+    `units` says how many units the family mixes (then each unit is its own series)."""
+    return rows(con, """
+        SELECT DISTINCT coalesce(i.family, '(no family)') AS family, coalesce(i.unit, '?') AS unit,
+               count(DISTINCT coalesce(i.unit, '?')) OVER (PARTITION BY coalesce(i.family, '(no family)')) AS units
+        FROM (SELECT DISTINCT item_id FROM gold.fact_forecast) f
+        JOIN gold.dim_item i USING (item_id) ORDER BY 1, 2""")
 
 
-def _scope(item_id: str | None, family: str | None) -> tuple[str, dict]:
-    """An item, or every item of a family: the filter and its parameters."""
+def _scope(item_id: str | None, family: str | None, unit: str | None = None) -> tuple[str, dict]:
+    """An item, or every item of a family that is counted in one unit: the filter and its parameters."""
     if item_id is not None:
         return "item_id = $item", {"item": item_id}
-    return ("item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family)",
-            {"family": family})
+    return ("item_id IN (SELECT item_id FROM gold.dim_item WHERE coalesce(family, '(no family)') = $family "
+            "AND coalesce(unit, '?') = $unit)", {"family": family, "unit": unit})
 
 
 def forecast_series(con, *, item_id: str | None, family: str | None, model_version: str,
-                    history_days: int = 90) -> dict[str, list[Row]]:
-    """Daily demand history before the as-of date and one model's forecast, for an item or a family."""
-    scope, params = _scope(item_id, family)
+                    history_days: int = 90, unit: str | None = None) -> dict[str, list[Row]]:
+    """Daily demand history before the as-of date and one model's forecast, for an item or a family's
+    items of one unit."""
+    scope, params = _scope(item_id, family, unit)
     history = _daily_demand(con, scope, params, history_days)
     forecast = rows(con, f"""
         SELECT date, sum(forecast) AS forecast, sum(forecast_lower) AS lower, sum(forecast_upper) AS upper,
@@ -198,8 +234,9 @@ def forecast_series(con, *, item_id: str | None, family: str | None, model_versi
     return {"history": history, "forecast": forecast}
 
 
-def series_accuracy(con, *, item_id: str | None, family: str | None, model_version: str) -> Row:
-    scope, params = _scope(item_id, family)
+def series_accuracy(con, *, item_id: str | None, family: str | None, model_version: str,
+                    unit: str | None = None) -> Row:
+    scope, params = _scope(item_id, family, unit)
     return rows(con, f"""
         SELECT {ACCURACY}
         FROM gold.fact_forecast WHERE {scope} AND model_version = $model""", {**params, "model": model_version})[0]

@@ -67,11 +67,39 @@ def available_versions(folder: Path) -> list[int]:
         return []
 
 
+DUCKDB_MAGIC = b"DUCK"  # bytes 8..11 of every DuckDB database file
+
+
+def _check_readable(real: Path) -> None:
+    """Say plainly what the file is before DuckDB does: unreadable, empty, or not a DuckDB file at all
+    (DuckDB's own words for a CSV are "Cannot launch in-memory database in read-only mode!")."""
+    try:
+        with open(real, "rb") as fh:
+            head = fh.read(16)
+    except PermissionError:
+        raise WarehouseProblem("Permission denied", f"{real} cannot be read by this user",
+                               "ask for read access to the warehouse folder (the service's group), or open a copy") from None
+    except OSError as exc:
+        raise WarehouseProblem("Cannot read the file", f"{real}: {exc.strerror or exc}",
+                               "check the disk and the path, or open another version") from None
+    if head[8:12] != DUCKDB_MAGIC:
+        what = ("it is empty" if not head else
+                "it looks like text (a CSV export?)" if all(32 <= b < 127 or b in (9, 10, 13) or b >= 0x80 for b in head)
+                else "it does not start like a DuckDB database")
+        raise WarehouseProblem("Not a warehouse file", f"{real} is not a DuckDB file: {what}",
+                               "open a file published by `nova-pipeline build` (nova_vNNNNNN.duckdb or current.duckdb)")
+
+
 def connect(target: Target):
     """Open the target read-only. Raises WarehouseProblem with advice instead of a traceback."""
     import duckdb
 
     real = target.resolved()
+    if real is None and target.path.is_dir():
+        inside = target.path / CURRENT
+        raise WarehouseProblem("That is a folder", f"{target.path} is a directory, not a warehouse file",
+                               f"give a file: `--warehouse {inside}`" if inside.exists() else
+                               "give a nova_vNNNNNN.duckdb file, or the folder's current.duckdb")
     if real is None:
         folder = target.path.parent
         versions = available_versions(folder)
@@ -80,13 +108,17 @@ def connect(target: Target):
                 raise WarehouseProblem("No current version", f"{target.path} is missing, but {folder} holds "
                                        f"v{versions[0]}..v{versions[-1]}",
                                        f"run `nova-pipeline build`, or open one with `nova-tui --version {versions[-1]}`")
-            raise WarehouseProblem("No warehouse yet", f"nothing has been published in {folder}",
-                                   "run `nova-pipeline build` (or `make demo` to try the bundled data)")
+            demo = Path("demo-site") / "config.toml"
+            hint = ("run `nova-pipeline build`; for the demo made by `make demo`, point at its site: "
+                    f"`nova-tui --config {demo} …`" if demo.is_file() else
+                    "run `nova-pipeline build` (or `make demo` to try the bundled data)")
+            raise WarehouseProblem("No warehouse yet", f"nothing has been published in {folder}", hint)
         if VERSION_FILE.search(target.path.name) and versions:
             raise WarehouseProblem("No such version", f"{target.path} does not exist",
                                    f"versions kept here: {', '.join(f'v{v}' for v in versions[-8:])}")
         raise WarehouseProblem("File not found", f"{target.path} does not exist",
                                "check the path given with --warehouse")
+    _check_readable(real)
     try:
         con = duckdb.connect(str(real), read_only=True, config={
             "autoinstall_known_extensions": False, "autoload_known_extensions": False})
@@ -135,19 +167,40 @@ class Snapshot:
     rejected: list[Row]
     models: list[Row]
     forecast_items: list[Row]
-    families: list[str] = field(default_factory=list)
+    families: list[Row] = field(default_factory=list)
+    changes: list[Row] = field(default_factory=list)
+    status_changes: list[Row] = field(default_factory=list)
 
     @property
     def version(self) -> int:
         return self.info["version"]
 
 
+# The one mark the reorder list shows per item, the most telling first; every change is in `changes`.
+MARKS = (("worse", "WORSE"), ("better", "better"), ("order_moved", "ORDER"), ("basis_switched", "BASIS"))
+
+
+def mark_changes(reorder: list[Row], changes: list[Row]) -> None:
+    """Give each reorder row its change mark (NEW when newly flagged) and the details behind it."""
+    per_item: dict[str, list[Row]] = {}
+    for c in changes:
+        per_item.setdefault(c["item_id"], []).append(c)
+    for r in reorder:
+        mine = per_item.get(r["item_id"], [])
+        kinds = {c["change"] for c in mine}
+        r["change"] = "NEW" if r["newly_flagged"] else next((m for k, m in MARKS if k in kinds), "")
+        r["changes"] = [c["detail"] for c in mine]
+
+
 def read_snapshot(con, path: Path) -> Snapshot:
+    reorder, changes = queries.reorder(con), queries.changes(con)
+    mark_changes(reorder, changes)
     return Snapshot(path=path, info=queries.build_info(con), counts=queries.status_counts(con),
-                    reorder=queries.reorder(con), checks=queries.checks(con), builds=queries.builds(con),
+                    reorder=reorder, checks=queries.checks(con), builds=queries.builds(con),
                     sources=queries.sources(con), rejected=queries.rejected_files(con),
                     models=queries.forecast_models(con), forecast_items=queries.forecast_items(con),
-                    families=queries.forecast_families(con))
+                    families=queries.forecast_families(con), changes=changes,
+                    status_changes=queries.status_change_counts(con))
 
 
 def load(target: Target) -> tuple[object, Snapshot]:

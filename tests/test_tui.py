@@ -42,8 +42,10 @@ async def test_overview_counts_match_the_warehouse(tui_site):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         text = screen_text(app)
-        assert f"{expected['stockout']}\nstockouts" in text
-        assert f"{expected['below_reorder']}\nbelow reorder" in text
+        previous = dict(warehouse_rows(tui_site, "SELECT status, previous_items FROM gold.status_counts"))
+        assert previous["stockout"] == expected["stockout"] - 1  # 010090 ran out on the second day
+        assert f"{expected['stockout']} stockouts\n+1 since v1, 1 got worse" in text
+        assert f"{expected['below_reorder']} below reorder\n±0 since v1" in text
         assert "ensemble-2025.10.1" in text
         assert "1 rejected file(s)" in text
         assert "Nova Corrente · Overview · v2 · as of 2025-10-25 · built 1 h ago" in text
@@ -59,8 +61,9 @@ async def test_reorder_order_filter_and_new_mark(tui_site):
         assert len(rows) == warehouse_rows(tui_site, "SELECT count(*) FROM gold.reorder_status")[0][0]
         rank = {"stockout": 0, "below_reorder": 1, "ok": 2}
         assert [rank[r["status"]] for r in rows] == sorted(rank[r["status"]] for r in rows)
-        below = [r["days_of_cover"] for r in rows if r["status"] == "below_reorder"]
-        assert below == sorted(below)
+        for status in ("stockout", "below_reorder"):  # LATE first, then the soonest order-by date
+            urgency = [(not r["runs_out_before_delivery"], r["order_by_date"]) for r in rows if r["status"] == status]
+            assert urgency == sorted(urgency)
         new = [r["item_id"] for r in rows if r["newly_flagged"]]
         assert new == ["010090"]  # ran out in the second day's snapshot
         assert "NEW" in str(table.get_row_at(rows.index(next(r for r in rows if r["item_id"] == "010090")))[0])
@@ -70,7 +73,8 @@ async def test_reorder_order_filter_and_new_mark(tui_site):
         await pilot.press(*"aco")  # no accent typed: still finds AÇO
         await settle(pilot)
         shown = table.rows_shown
-        assert shown and all("aço" in f"{r['description']} {r['family']}".lower() for r in shown)
+        from nova_tui.screens.reorder import fold
+        assert shown and all("aco" in fold(f"{r['description']} {r['family']} {r['supplier']}") for r in shown)
         assert len(shown) < len(rows)
         await pilot.press("enter")
         assert app.focused is table
@@ -112,25 +116,25 @@ async def test_forecast_defaults_to_the_most_urgent_item_with_a_forecast(tui_sit
     expected = warehouse_rows(tui_site, """
         SELECT item_id FROM gold.reorder_status WHERE item_id IN (SELECT item_id FROM gold.fact_forecast)
         ORDER BY CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END,
-                 CASE WHEN status = 'ok' THEN NULL ELSE days_of_cover END NULLS LAST, item_id LIMIT 1""")[0][0]
+                 runs_out_before_delivery DESC, order_by_date NULLS LAST, item_id LIMIT 1""")[0][0]
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await press(pilot, "3")
         screen = app.screen
         assert isinstance(screen, ForecastScreen)
-        item, family, model = screen.chosen()
-        assert (item, family, model) == (expected, None, "ensemble-2025.10.1")
+        item, family, unit, model = screen.chosen()
+        assert (item, family, unit, model) == (expected, None, None, "ensemble-2025.10.1")
         assert len(screen.series["forecast"]) == 30 and len(screen.series["history"]) == 90
         text = screen_text(app)
         assert "source ensemble" in text and "dataset suprimentos-2025-10-24" in text
 
         from textual.widgets import Select
-        screen.query_one("#scope", Select).value = "family:FERRO E AÇO"
+        screen.query_one("#scope", Select).value = "family:FERRO E AÇO\x1fUN"
         await settle(pilot)
-        assert screen.chosen()[1] == "FERRO E AÇO"
+        assert screen.chosen()[1:3] == ("FERRO E AÇO", "UN")
         total = warehouse_rows(tui_site, """SELECT sum(forecast) FROM gold.fact_forecast f JOIN gold.dim_item i
-                                            USING (item_id) WHERE i.family = 'FERRO E AÇO'""")[0][0]
+                                            USING (item_id) WHERE i.family = 'FERRO E AÇO' AND i.unit = 'UN'""")[0][0]
         assert sum(r["forecast"] for r in screen.series["forecast"]) == pytest.approx(total)
 
 
@@ -146,7 +150,7 @@ async def test_export_writes_the_list_on_screen(tui_site, tmp_path):
         records = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
         shown = app.screen.query_one(ListTable).rows_shown
         assert [r["item_id"] for r in records] == [r["item_id"] for r in shown]
-        assert all("CABO" in r["description"] for r in records)
+        assert all("CABO" in f"{r['description']} {r['supplier']}" for r in records)
         assert "," in records[0]["reorder_point"]  # decimal comma, a number to Excel in Brazil
 
 

@@ -41,18 +41,20 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
-def test_operator_session_over_a_terminal(tui_site_copy):
+def test_operator_session_over_a_terminal(tui_site_copy, tmp_path):
     tmux_site = tui_site_copy
-    term = Tmux(f"cd {tmux_site} && {sys.executable} -m nova_tui --config config.toml")
+    command = f"cd {tmux_site} && XDG_STATE_HOME={tmp_path / 'state'} {sys.executable} -m nova_tui --config config.toml"
+    term = Tmux(command)
     try:
         overview = term.wait_for("stockouts")
         assert "v2 · as of 2025-10-25" in overview and "? help" in overview and "q quit" in overview
+        assert "STALE DATA — as of 2025-10-25" in overview  # the real clock: that data is over a year old
         term.keys("2")
         reorder = term.wait_for("STOCKOUT")
         assert "NEW" in reorder and "010090" in reorder
         term.keys("/", "p", "a", "l", "l", "n", "u", "t", "Enter")
         filtered = term.wait_for("of 60 items")
-        assert "PALLNUT" in filtered and "CABO DE" not in filtered
+        assert "010089" in filtered and "010090" in filtered and "012044" not in filtered  # the PALLNUTs only
         term.keys("Enter")
         term.wait_for("How the numbers are made")
         term.keys("Escape", "e")
@@ -60,9 +62,18 @@ def test_operator_session_over_a_terminal(tui_site_copy):
         assert list((tmux_site / "exports").glob("reorder_v2_*.csv"))
         term.keys("4")
         term.wait_for("suprimentos_corrompido.csv")
-        term.keys("q")
+        term.keys("2", "q")
         final = term.wait_for("EXITED")
         assert "EXITED 0" in final and "Traceback" not in final
+    finally:
+        term.kill()
+    # the next run opens where the operator left: the reorder list, still filtered
+    term = Tmux(command)
+    try:
+        again = term.wait_for("of 60 items")
+        assert "Reorder" in again and "010089" in again and "012044" not in again
+        term.keys("q")
+        assert "EXITED 0" in term.wait_for("EXITED")
     finally:
         term.kill()
 

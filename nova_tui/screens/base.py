@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from ..widgets.banner import DataAgeBanner
 from ..widgets.key_line import KeyLine
 
 from ..warehouse import Snapshot
@@ -18,6 +19,7 @@ class NovaScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield VersionBar(self.SCREEN_TITLE)
+        yield DataAgeBanner()
         yield from self.compose_body()
         yield KeyLine()
 

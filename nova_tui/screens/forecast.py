@@ -16,6 +16,18 @@ from ..widgets.charts import DemandChart
 from .base import NovaScreen
 
 FAMILY = "family:"
+UNIT_SEP = "\x1f"  # between a family and its unit in a scope value
+
+
+def family_options(families: list[dict]) -> list[tuple[str, str]]:
+    """One entry per family, or per family and unit when it mixes units: a chart never adds up
+    metres and pieces."""
+    out = []
+    for f in families:
+        label = (f"family: {f['family']}" if f["units"] == 1 else
+                 f"family: {f['family']} — only {f['unit']} (it mixes {f['units']} units)")
+        out.append((label, f"{FAMILY}{f['family']}{UNIT_SEP}{f['unit']}"))
+    return out
 SERIES = (
     Column("date", "date", lambda r: fmt.day(r["date"])),
     Column("kind", "kind", lambda r: r["kind"]),
@@ -42,7 +54,8 @@ def accuracy_text(acc: dict | None) -> str:
 class ForecastScreen(NovaScreen):
     SCREEN_TITLE = "Forecast"
     BINDINGS = [Binding("slash", "choose", "Item/family", key_display="/"),
-                Binding("m", "model", "Model version")]
+                Binding("m", "model", "Model version"),
+                Binding("y", "scale", "Y scale")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,13 +76,14 @@ class ForecastScreen(NovaScreen):
         kept_scope, kept_model = scope.value, model.value
         options = [(f"{r['item_id']} {(r['description'] or '')[:28]} [{r['status']}]", r["item_id"])
                    for r in snapshot.forecast_items]
-        options += [(f"family: {f}", FAMILY + f) for f in snapshot.families]
+        options += family_options(snapshot.families)
         with self.prevent(Select.Changed):
             scope.set_options(options)
             model.set_options([(m["model_version"], m["model_version"]) for m in snapshot.models])
             values = [v for _, v in options]
-            if kept_scope in values:
-                scope.value = kept_scope
+            wanted = self.initial_scope() or kept_scope
+            if wanted in values:
+                scope.value = wanted
             elif values:
                 scope.value = values[0]  # the most urgent item that has a forecast
             versions = [m["model_version"] for m in snapshot.models]
@@ -87,33 +101,38 @@ class ForecastScreen(NovaScreen):
     def on_select_changed(self, _event: Select.Changed) -> None:
         self.load_series()
 
-    def chosen(self) -> tuple[str | None, str | None, str | None]:
+    def initial_scope(self) -> str | None:
+        return None
+
+    def chosen(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """(item, family, unit, model)."""
         scope, model = self.query_one("#scope", Select).value, self.query_one("#model", Select).value
         if not isinstance(scope, str) or not isinstance(model, str):
-            return None, None, None
+            return None, None, None, None
         if scope.startswith(FAMILY):
-            return None, scope.removeprefix(FAMILY), model
-        return scope, None, model
+            family, _, unit = scope.removeprefix(FAMILY).partition(UNIT_SEP)
+            return None, family, unit, model
+        return scope, None, None, model
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="forecast")
     def load_series(self) -> None:
-        item, family, model = self.chosen()
+        item, family, unit, model = self.chosen()
         if model is None:
             return
         cur = self.app.db.cursor()
         try:
-            series = queries.forecast_series(cur, item_id=item, family=family, model_version=model)
-            accuracy = queries.series_accuracy(cur, item_id=item, family=family, model_version=model)
+            series = queries.forecast_series(cur, item_id=item, family=family, unit=unit, model_version=model)
+            accuracy = queries.series_accuracy(cur, item_id=item, family=family, unit=unit, model_version=model)
         finally:
             cur.close()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.draw, item, family, model, series, accuracy)
+            self.app.call_from_thread(self.draw, item, family, unit, model, series, accuracy)
 
-    def draw(self, item, family, model, series, accuracy) -> None:
+    def draw(self, item, family, unit, model, series, accuracy) -> None:
         self.series = series
         snapshot = self.app.snapshot
         info = next((m for m in snapshot.models if m["model_version"] == model), None)
-        title = f"item {item}" if item else f"family {family}"
+        title = f"item {item}" if item else f"family {family} ({unit})"
         self.query_one(DemandChart).show_forecast(series["history"], series["forecast"], snapshot.info["as_of"],
                                                   f"{title}: demand and {model}")
         if info:
@@ -129,12 +148,31 @@ class ForecastScreen(NovaScreen):
         self.query_one("#scope", Select).focus()
         self.query_one("#scope", Select).action_show_overlay()
 
+    def action_scale(self) -> None:
+        scale = self.query_one(DemandChart).cycle_scale()
+        self.notify(f"y axis: {scale}", timeout=2)
+
     def action_model(self) -> None:
         self.query_one("#model", Select).focus()
         self.query_one("#model", Select).action_show_overlay()
 
     def export_list(self):
-        item, family, _model = self.chosen()
+        item, family, unit, _model = self.chosen()
         rows = [{**r, "kind": "history"} for r in self.series["history"]] + \
                [{**r, "kind": "forecast"} for r in self.series["forecast"]]
-        return f"forecast_{item or family or 'none'}".replace(" ", "_"), SERIES, rows
+        name = item or (f"{family}_{unit}" if family else "none")
+        return f"forecast_{name}".replace(" ", "_").replace("/", "_"), SERIES, rows
+
+
+class ItemForecastScreen(ForecastScreen):
+    """The forecast screen opened from an item (`f` on the item screen); escape goes back to the item."""
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back to the item"), *ForecastScreen.BINDINGS]
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self.SCREEN_TITLE = f"Forecast of item {item_id}"
+
+    def initial_scope(self) -> str | None:
+        first, self._first = getattr(self, "_first", True), False
+        return self.item_id if first else None

@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ..widgets.banner import DataAgeBanner
 from ..widgets.key_line import KeyLine
 from textual.worker import get_current_worker
 
@@ -32,7 +33,33 @@ LEAD_SOURCE = {"item": "the item's own purchases", "family": "its family's purch
                "default": "the configured default (no evidence for the item or its family)"}
 
 
-def formula_text(r: dict) -> str:
+def decision_text(r: dict) -> str:
+    """The decision in words: when it runs out, by when to order, from whom, and what changed."""
+    unit = r["unit"] or "units"
+    if r["avg_daily_demand"] > 0:
+        cover = r["on_hand"] / r["avg_daily_demand"]
+        when = (f"runs out [b]{fmt.day(r['runout_date'])}[/b] ({fmt.days(cover)} days of cover at d) · order by "
+                f"[b]{fmt.day(r['order_by_date'])}[/b] (run-out − L {fmt.qty(r['lead_time_days'], 1)} d)")
+        if r["runs_out_before_delivery"]:
+            when += ("\n[b]LATE[/b]: the stock on hand runs out before a purchase made today could arrive "
+                     f"(cover {fmt.days(cover)} d < lead time {fmt.qty(r['lead_time_days'], 1)} d)")
+    else:
+        when = "no demand in the window: it does not run out at this pace"
+    if r.get("supplier"):
+        ask = (f"ask [b]{r['supplier']}[/b] — bought from most recently; {r['supplier_lines']} line(s) from it, "
+               f"{r['supplier_count']} supplier(s) in the item's history")
+    else:
+        ask = "no supplier in the history: the item was never bought through the ERP"
+    lines = [f"[b]Decision[/b]  on hand {fmt.qty(r['on_hand'])} {unit}, on order {fmt.qty(r['on_order'])} · "
+             f"suggested order [b]{fmt.qty(r['suggested_order_qty'])} {unit}[/b]", "  " + when.replace("\n", "\n  "),
+             "  " + ask]
+    changes = r.get("changes") or []
+    if changes:
+        lines.append("  since the previous version: " + "; ".join(changes))
+    return "\n".join(lines)
+
+
+def formula_text(r: dict, previous_version: int | None = None) -> str:
     d, s, lt, z = r["avg_daily_demand"], r["demand_std"], r["lead_time_days"], r["z"]
     position = r["on_hand"] + r["on_order"]
     if r["basis"] == "forecast":
@@ -44,7 +71,9 @@ def formula_text(r: dict) -> str:
                "below_reorder": f"on hand + on order = {fmt.qty(position)} ≤ reorder point → [b]below reorder[/b]",
                "ok": (f"on hand + on order = {fmt.qty(position)} > reorder point → ok" if d > 0
                       else "no demand in the window → ok")}[r["status"]]
-    previous = r["previous_status"] or "not in the previous version"
+    previous = (r["previous_status"] if r["previous_status"] else
+                "not in the previous version" if previous_version is not None else
+                "none — this is the first version")
     return "\n".join([
         f"[b]How the numbers are made[/b] (as of {fmt.day(r['as_of'])}, {r['history_days']} days of history)",
         f"d = mean daily demand = {fmt.qty(d, 3)} {r['unit'] or ''}/day (days without requests count as 0)",
@@ -55,6 +84,7 @@ def formula_text(r: dict) -> str:
         dlt,
         f"reorder point = demand over lead time + safety stock = {fmt.qty(r['reorder_point'], 2)}",
         f"days of cover = on hand / d = {fmt.days(r['days_of_cover'])}",
+        f"basis {r['basis']}: {r.get('basis_note') or ''}",
         f"suggested order = ceil(max(0, reorder point + d · {r['review_days']} review days − on hand − on order))"
         f" = [b]{fmt.qty(r['suggested_order_qty'])}[/b]",
         verdict + f"   (previous version: {previous})",
@@ -75,7 +105,8 @@ def lead_time_text(r: dict, lt: dict) -> str:
 
 
 class ItemScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("backspace", "app.pop_screen", "Back", show=False)]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("backspace", "app.pop_screen", "Back", show=False),
+                Binding("f", "forecast", "Forecast"), Binding("c", "copy_code", "Copy item")]
 
     def __init__(self, row: dict):
         super().__init__()
@@ -84,10 +115,14 @@ class ItemScreen(Screen):
     def compose(self) -> ComposeResult:
         r = self.row
         yield VersionBar(f"Item {r['item_id']}")
+        yield DataAgeBanner()
         with VerticalScroll(id="body"):
             yield Static(f"[b]{r['item_id']}[/b] {r['description'] or ''} · {r['family'] or '—'} · "
-                         f"[b]{fmt.STATUS_LABEL[r['status']]}[/b] · basis {r['basis']}", id="title")
-            yield Static(formula_text(r), id="formula")
+                         f"unit {r['unit'] or '—'} · [b]{fmt.STATUS_LABEL[r['status']]}[/b] · basis {r['basis']}",
+                         id="title")
+            yield Static(decision_text(r), id="decision")
+            yield Static(formula_text(r, self.app.snapshot.info.get("previous_version") if self.app.snapshot else None),
+                         id="formula")
             yield DemandChart(id="demand")
             yield Static("[b]Stock per depot[/b] (latest snapshot)", classes="label")
             yield ListTable(STOCK, key="depot", id="stock")
@@ -113,6 +148,18 @@ class ItemScreen(Screen):
         self.query_one(DemandChart).show_history(
             demand, self.row["as_of"], f"daily demand, last {self.row['history_days']} days")
         self.query_one("#leadtime", Static).update(lead_time_text(self.row, lead))
+
+    def action_forecast(self) -> None:
+        """This item's forecast; escape comes back here."""
+        from .forecast import ItemForecastScreen
+
+        if not any(r["item_id"] == self.row["item_id"] for r in self.app.snapshot.forecast_items):
+            self.notify(f"no ML forecast has item {self.row['item_id']}", severity="warning")
+            return
+        self.app.push_screen(ItemForecastScreen(self.row["item_id"]))
+
+    def action_copy_code(self) -> None:
+        self.app.copy_text(self.row["item_id"], f"item {self.row['item_id']}")
 
     def export_list(self):
         return f"stock_{self.row['item_id']}", STOCK, self.query_one("#stock", ListTable).rows_shown

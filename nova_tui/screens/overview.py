@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
@@ -47,27 +48,83 @@ def build_text(snapshot: Snapshot) -> str:
     return "\n".join(lines)
 
 
+def card_text(count: int, label: str, previous: int | None, previous_version: int | None, worse: int = 0) -> str:
+    """`10 stockouts` and under it the change against the previous version."""
+    if previous_version is None or previous is None:
+        change = "first version"
+    else:
+        delta = count - previous
+        change = f"{'±0' if delta == 0 else f'{delta:+d}'} since v{previous_version}"
+        if worse:
+            change += f", {worse} got worse"
+    return f"[b]{count}[/b] {label}\n{change}"
+
+
+class Card(Static, can_focus=True):
+    """A count that opens its list: enter, or a click."""
+    BINDINGS = [Binding("enter", "open", "Open list")]
+
+    def __init__(self, opens: str, **kwargs):
+        super().__init__("—", **kwargs)
+        self.opens = opens
+
+    def action_open(self) -> None:
+        self.screen.open_card(self.opens)
+
+    def on_click(self) -> None:
+        self.action_open()
+
+
 class OverviewScreen(NovaScreen):
     SCREEN_TITLE = "Overview"
+    BINDINGS = [Binding("tab", "app.focus_next", "Cards", key_display="tab", show=False),
+                Binding("x", "open('stockout')", "Stockouts", show=False),
+                Binding("b", "open('below_reorder')", "Below reorder", show=False),
+                Binding("l", "open('late')", "Late", show=False),
+                Binding("c", "open('changes')", "Changes", show=False)]
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             with Horizontal(id="counts"):
-                yield Static("—", id="stockout", classes="count")
-                yield Static("—", id="below", classes="count")
-                yield Static("—", id="ok", classes="count")
+                yield Card("stockout", id="stockout", classes="count")
+                yield Card("below_reorder", id="below", classes="count")
+                yield Card("late", id="late", classes="count")
+                yield Card("changes", id="changed", classes="count")
+            yield Static("", id="cards-help")
             yield Static("", id="model", classes="section")
             yield Static("", id="freshness", classes="section")
             yield Static("", id="build", classes="section")
 
     def show(self, snapshot: Snapshot) -> None:
-        counts = snapshot.counts
-        self.query_one("#stockout", Static).update(f"[b]{counts.get('stockout', 0)}[/b]\nstockouts")
-        self.query_one("#below", Static).update(f"[b]{counts.get('below_reorder', 0)}[/b]\nbelow reorder")
-        self.query_one("#ok", Static).update(f"[b]{counts.get('ok', 0)}[/b]\nok")
+        by_status = {c["status"]: c for c in snapshot.status_changes}
+        previous = snapshot.info.get("previous_version")
+
+        def status_card(status: str) -> str:
+            c = by_status.get(status, {"items": 0, "previous_items": None, "worsened_into": 0})
+            label = {"stockout": "stockouts", "below_reorder": "below reorder"}[status]
+            return card_text(c["items"], label, c["previous_items"], previous, c["worsened_into"])
+
+        self.query_one("#stockout", Card).update(status_card("stockout"))
+        self.query_one("#below", Card).update(status_card("below_reorder"))
+        late = sum(bool(r["runs_out_before_delivery"]) for r in snapshot.reorder if r["status"] != "ok")
+        self.query_one("#late", Card).update(f"[b]{late}[/b] LATE\nrun out before a purchase arrives")
+        changed = len({c["item_id"] for c in snapshot.changes})
+        self.query_one("#changed", Card).update(
+            f"[b]{changed}[/b] changed\n{'since v' + str(previous) if previous else 'first version'}")
+        self.query_one("#cards-help", Static).update(
+            " x stockouts · b below reorder · l LATE · c changes — or tab to a card and enter, or click it")
         self.query_one("#model", Static).update(model_text(snapshot.models))
         self.query_one("#freshness", Static).update(freshness_text(self.sources(snapshot), len(snapshot.rejected)))
         self.query_one("#build", Static).update(build_text(snapshot))
+
+    def action_open(self, what: str) -> None:
+        self.open_card(what)
+
+    def open_card(self, what: str) -> None:
+        if what == "changes":
+            self.app.action_show("changes")
+        else:
+            self.app.open_reorder(what)
 
     def sources(self, snapshot: Snapshot) -> list[dict]:
         return lists.with_freshness(snapshot.sources, self.app.config.freshness_hours, self.app.config.clock())

@@ -1,19 +1,69 @@
-"""Demand and forecast charts (textual-plotext), x axis in days around the as-of date."""
+"""Demand and forecast charts (textual-plotext), x axis in days around the as-of date.
+
+Spiky items (a lump of 500 among days of 2) flatten everything else, so the y axis has three
+scales, cycled with `y`: linear, clipped at the 95th percentile of the values shown (bars above it
+are drawn at the clip and counted in the title), and log (log10(1 + q), so days of 0 stay on the axis).
+Date ticks carry the year, and the forecast horizon gets ticks of its own.
+"""
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from textual_plotext import PlotextPlot
 
 from ..queries import Row
 
+SCALES = ("linear", "clip", "log")
 
-def _ticks(days: list[date], origin: date, count: int = 5) -> tuple[list[int], list[str]]:
-    if not days:
-        return [], []
-    step = max(1, len(days) // (count - 1))
-    chosen = days[::step]
-    return [(d - origin).days for d in chosen], [d.strftime("%d/%m") for d in chosen]
+
+def series_markers(no_color: bool) -> dict[str, str]:
+    """With colours, lines are told apart by colour; without (NO_COLOR), every series has its own marker."""
+    if no_color:
+        return {"demand": "*", "forecast": "+", "interval": ".", "actual": "x"}
+    return {"demand": "braille", "forecast": "braille", "interval": "dot", "actual": "x"}
+
+
+def ticks(history: list[date], horizon: list[date], origin: date, count: int = 4) -> tuple[list[int], list[str]]:
+    """Ticks over the history and, separately, inside the forecast horizon; labels dd/mm/yy."""
+    chosen: list[date] = []
+    for days, n in ((sorted(history), count), (sorted(horizon), max(2, count - 1))):
+        if not days:
+            continue
+        step = max(1, (len(days) - 1) // max(1, n - 1))
+        picked = days[::step]
+        if picked[-1] != days[-1] and len(days) > 1:
+            picked.append(days[-1])
+        chosen += picked
+    unique = sorted(set(chosen))
+    # drop ticks closer than 1/12 of the span, so labels never overlap
+    span = max(1, (unique[-1] - unique[0]).days) if unique else 1
+    spaced: list[date] = []
+    for d in unique:
+        if not spaced or (d - spaced[-1]).days >= span / 12 or d == origin:
+            spaced.append(d)
+    return [(d - origin).days for d in spaced], [d.strftime("%d/%m/%y") for d in spaced]
+
+
+def scaled(values: list[float | None], scale: str, cap: float | None) -> list[float]:
+    out = []
+    for v in values:
+        v = v or 0.0
+        if scale == "clip" and cap is not None:
+            v = min(v, cap)
+        elif scale == "log":
+            v = math.log10(1 + max(0.0, v))
+        out.append(v)
+    return out
+
+
+def clip_cap(values: list[float]) -> float | None:
+    """The 95th percentile of the values above 0 (nearest rank); None when nothing to clip."""
+    positive = sorted(v for v in values if v and v > 0)
+    if len(positive) < 5:
+        return None
+    cap = positive[min(len(positive) - 1, math.ceil(0.95 * len(positive)) - 1)]
+    return cap if cap < positive[-1] else None
 
 
 class DemandChart(PlotextPlot):
@@ -26,6 +76,7 @@ class DemandChart(PlotextPlot):
 
     _built: tuple | None = None
     _data_version = 0
+    scale = "linear"
 
     def render(self):
         key = (self.size, self.app.theme, self._data_version)
@@ -39,38 +90,71 @@ class DemandChart(PlotextPlot):
             self.render()
         self.refresh()
 
+    def _title(self, title: str, values: list[float]) -> tuple[str, float | None]:
+        cap = clip_cap(values) if self.scale == "clip" else None
+        if self.scale == "clip":
+            above = sum(1 for v in values if v and cap is not None and v > cap)
+            return (f"{title} · clipped at {cap:,.1f} ({above} above)" if cap is not None
+                    else f"{title} · nothing to clip"), cap
+        if self.scale == "log":
+            return f"{title} · log scale: log10(1 + q)", None
+        return title, None
+
+    def _ylabel(self) -> str:
+        return "log10(1+units)" if self.scale == "log" else "units/day"
+
     def show_history(self, history: list[Row], as_of: date, title: str) -> None:
+        self._last = ("history", history, as_of, title)
         plt = self.plt
         plt.clear_figure()
-        plt.title(title)
         if not history:
             plt.title(f"{title} — no demand in the window")
         else:
+            values = [r["quantity"] for r in history]
+            text, cap = self._title(title, values)
+            plt.title(text)
             x = [(r["date"] - as_of).days for r in history]
-            plt.bar(x, [r["quantity"] for r in history], marker="sd", width=0.8)
-            plt.xticks(*_ticks([r["date"] for r in history], as_of))
-        plt.ylabel("units/day")
+            plt.bar(x, scaled(values, self.scale, cap), marker="sd", width=0.8)
+            plt.xticks(*ticks([r["date"] for r in history], [], as_of))
+        plt.ylabel(self._ylabel())
         self._drawn()
 
     def show_forecast(self, history: list[Row], forecast: list[Row], as_of: date, title: str) -> None:
+        self._last = ("forecast", history, forecast, as_of, title)
         plt = self.plt
         plt.clear_figure()
-        plt.title(title)
-        days = [r["date"] for r in history] + [r["date"] for r in forecast]
+        marks = series_markers(self.app.no_color)
+        values = [r["quantity"] for r in history] + [r["forecast"] for r in forecast] + \
+                 [r["upper"] for r in forecast if r["upper"] is not None]
+        text, cap = self._title(title, values)
+        plt.title(text)
         if history:
-            plt.plot([(r["date"] - as_of).days for r in history], [r["quantity"] for r in history],
-                     label="demand", marker="braille", color="cyan")
+            plt.plot([(r["date"] - as_of).days for r in history], scaled([r["quantity"] for r in history], self.scale, cap),
+                     label="demand", marker=marks["demand"], color="cyan")
         if forecast:
             fx = [(r["date"] - as_of).days for r in forecast]
             if any(r["upper"] is not None for r in forecast):
-                plt.plot(fx, [r["upper"] or 0 for r in forecast], label="interval", marker="dot", color="gray")
-                plt.plot(fx, [r["lower"] or 0 for r in forecast], marker="dot", color="gray")
-            plt.plot(fx, [r["forecast"] for r in forecast], label="forecast", marker="braille", color="orange")
+                plt.plot(fx, scaled([r["upper"] for r in forecast], self.scale, cap), label="interval",
+                         marker=marks["interval"], color="gray")
+                plt.plot(fx, scaled([r["lower"] for r in forecast], self.scale, cap), marker=marks["interval"], color="gray")
+            plt.plot(fx, scaled([r["forecast"] for r in forecast], self.scale, cap), label="forecast",
+                     marker=marks["forecast"], color="orange")
             actual = [(x, r["actual"]) for x, r in zip(fx, forecast) if r["actual"] is not None]
             if actual:
-                plt.scatter([a[0] for a in actual], [a[1] for a in actual], label="actual", marker="x", color="green")
-        if days:
-            plt.xticks(*_ticks(sorted(days), as_of))
+                plt.scatter([a[0] for a in actual], scaled([a[1] for a in actual], self.scale, cap), label="actual",
+                            marker=marks["actual"], color="green")
+        if history or forecast:
+            plt.xticks(*ticks([r["date"] for r in history], [r["date"] for r in forecast], as_of))
             plt.vertical_line(0, color="gray")
-        plt.ylabel("units/day")
+        plt.ylabel(self._ylabel())
         self._drawn()
+
+    def cycle_scale(self) -> str:
+        """linear → clip → log → linear; redraws what is shown."""
+        self.scale = SCALES[(SCALES.index(self.scale) + 1) % len(SCALES)]
+        last = getattr(self, "_last", None)
+        if last and last[0] == "history":
+            self.show_history(*last[1:])
+        elif last:
+            self.show_forecast(*last[1:])
+        return self.scale

@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 from ..lists import Column
 
 STYLE = {"STOCKOUT": "bold red", "below": "yellow", "NEW": "bold", "FAIL": "bold red", "warn": "yellow",
+         "LATE": "bold red", "WORSE": "bold red", "ORDER": "bold", "BASIS": "bold", "better": "green",
          "REJECTED": "bold red", "STALE": "yellow", "MISSING": "yellow"}
 
 
@@ -17,8 +18,9 @@ FIRST_CHUNK, CHUNK = 120, 400
 class ListTable(DataTable):
     DEFAULT_CSS = "ListTable { height: 1fr; }"
 
-    def __init__(self, columns: tuple[Column, ...], key: str | None = None, **kwargs):
+    def __init__(self, columns: tuple[Column, ...], key: str | None = None, fixed_columns: int = 0, **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.fixed_columns = fixed_columns
         self.columns_spec = columns
         self.row_key_field = key
         self.rows_shown: list[dict] = []
@@ -39,6 +41,18 @@ class ListTable(DataTable):
     def on_mount(self) -> None:
         for c in self.columns_spec:
             self.add_column(Text(c.header, justify="right") if c.numeric else c.header, key=c.key)
+
+    def mark_sorted(self, key: str | None, descending: bool) -> None:
+        """Show the sort on its header: `cover▲` ascending, `cover▼` descending."""
+        for c in self.columns_spec:
+            column = self.columns.get(c.key)
+            if column is None:
+                continue
+            label = c.header + (("▼" if descending else "▲") if c.key == key else "")
+            column.label = Text(label, justify="right") if c.numeric else Text(label)
+            column.content_width = max(column.content_width, len(label))
+        self._require_update_dimensions = True
+        self.refresh()
 
     def fill(self, rows: list[dict]) -> None:
         """Replace the rows; the cursor stays on the same key when that row is still there.
