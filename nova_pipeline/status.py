@@ -176,6 +176,11 @@ def verify(cfg: Config | None, file: str | None) -> tuple[bool, list[str]]:
                 return False, lines + [f"FAIL error blocks: {b}" for b in bad] + [
                     f"{path}: damaged ({len(bad)} unreadable table(s)); use another copy or version"]
             lines.append("ok   error blocks: every block of every table read back (no sha256 recorded for this file)")
+        if not has_table(con, "meta", "build"):
+            schemas = [r[0] for r in con.execute("SELECT DISTINCT schema_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+            return False, lines + [f"{path}: not a Nova Corrente warehouse: no meta.build table (it holds "
+                                   f"{', '.join(schemas) or 'no'} schema(s)); verify files published by "
+                                   "`nova-pipeline build` (nova_vNNNNNN.duckdb)"]
         results = run_checks(con)
     finally:
         con.close()

@@ -198,12 +198,14 @@ class NovaApp(App):
         self.remember("screen", mode)
         self.switch_mode(mode)
 
-    def open_reorder(self, status: str) -> None:
+    async def open_reorder(self, status: str) -> None:
         """The overview's cards: the reorder list filtered to the card's items."""
-        self.action_show("reorder")
-        screen = self.screen
-        if hasattr(screen, "set_status_filter"):
-            screen.set_status_filter(status)
+        if self.snapshot is None:
+            return
+        self.start = "reorder"
+        self.remember("screen", "reorder")
+        await self.switch_mode("reorder")
+        self.screen.set_status_filter(status)
 
     def copy_text(self, text: str, what: str) -> None:
         """To the clipboard of the operator's own terminal, over SSH too (OSC 52)."""

@@ -86,9 +86,8 @@ def data_age_text(info: dict, now, override_days: int | None = None, override_cr
     state, age = data_age(info.get("as_of"), now, warning, critical)
     if state == "ok":
         return state, ""
-    return state, (f"{'CRITICAL: ' if state == 'critical' else ''}STALE DATA — as of {day(info['as_of'])}, "
-                   f"{age} days before today (limit {warning} d). The newest stock snapshot is that old: check "
-                   "that the ERP exports still arrive (screen 4).")
+    return state, (f"{'VERY ' if state == 'critical' else ''}STALE DATA · as of {day(info['as_of'])}, {age} d old "
+                   f"(limit {warning} d) · see screen 4")
 
 
 def short_day(value: date | None) -> str:

@@ -44,8 +44,8 @@ async def test_overview_counts_match_the_warehouse(tui_site):
         text = screen_text(app)
         previous = dict(warehouse_rows(tui_site, "SELECT status, previous_items FROM gold.status_counts"))
         assert previous["stockout"] == expected["stockout"] - 1  # 010090 ran out on the second day
-        assert f"{expected['stockout']} stockouts\n+1 since v1, 1 got worse" in text
-        assert f"{expected['below_reorder']} below reorder\n±0 since v1" in text
+        assert f"{expected['stockout']} stockouts\n+1 vs v1 · 1 worse" in text
+        assert f"{expected['below_reorder']} below reorder\n±0 vs v1" in text
         assert "ensemble-2025.10.1" in text
         assert "1 rejected file(s)" in text
         assert "Nova Corrente · Overview · v2 · as of 2025-10-25 · built 1 h ago" in text

@@ -1,13 +1,18 @@
 """Screenshots of every screen at 80×24 and 120×40, on v2 of the test warehouse, clock pinned."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tui_helpers import app_for, press, settle
 
 SIZES = [(80, 24), (120, 40)]
-SCREENS = {"overview": ["1"], "reorder": ["2"], "forecast": ["3"], "freshness": ["4"],
-           "item": ["2", "enter"], "help": ["?"]}
+SCREENS = {"overview": ["1"], "reorder": ["2"], "forecast": ["3"], "freshness": ["4"], "changes": ["5"],
+           "item": ["2", "enter"], "help": ["?"],
+           # the list an operator decides from: ok hidden, sorted by order-by date, scrolled right
+           "reorder-to-act": ["2", "h", *"s" * 8, "right", "right", "right", "right", "right", "right"],
+           "item-forecast": ["2", "slash", *"012053", "enter", "enter", "f"]}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -31,4 +36,19 @@ def test_reorder_without_colour(snap_compare, tui_site, monkeypatch):
 
     app = app_for(tui_site)
     assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_stale_data_banner(snap_compare, tui_site):
+    """The same warehouse read 40 days later: the banner says the data is stale, on every screen."""
+    from datetime import timedelta
+
+    from tui_helpers import FROZEN
+
+    app = app_for(tui_site)
+    app.config = dataclasses.replace(app.config, clock=lambda: FROZEN + timedelta(days=40))
+
+    async def run_before(pilot):
+        await settle(pilot)
+
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

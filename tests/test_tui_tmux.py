@@ -48,7 +48,7 @@ def test_operator_session_over_a_terminal(tui_site_copy, tmp_path):
     try:
         overview = term.wait_for("stockouts")
         assert "v2 · as of 2025-10-25" in overview and "? help" in overview and "q quit" in overview
-        assert "STALE DATA — as of 2025-10-25" in overview  # the real clock: that data is over a year old
+        assert "STALE DATA · as of 2025-10-25" in overview  # the real clock: that data is over a year old
         term.keys("2")
         reorder = term.wait_for("STOCKOUT")
         assert "NEW" in reorder and "010090" in reorder

@@ -43,7 +43,7 @@ def accuracy_text(acc: dict | None) -> str:
     if not acc or not acc["actual_days"]:
         return "accuracy: no actual demand overlaps this forecast yet"
     if acc["wape"] is None:
-        return f"accuracy: not measurable — actual demand is 0 on the {acc['actual_days']} days it overlaps"
+        return f"accuracy: not measurable — actual demand is 0 on the {acc['actual_days']} day(s) it overlaps"
     text = (f"accuracy over {acc['actual_days']} days\nWAPE {fmt.pct(acc['wape'])}\n"
             f"bias {fmt.pct(acc['bias'], signed=True)}")
     if acc["mape"] is not None:
@@ -55,7 +55,7 @@ class ForecastScreen(NovaScreen):
     SCREEN_TITLE = "Forecast"
     BINDINGS = [Binding("slash", "choose", "Item/family", key_display="/"),
                 Binding("m", "model", "Model version"),
-                Binding("y", "scale", "Y scale")]
+                Binding("y", "scale", "Scale y axis")]
 
     def __init__(self) -> None:
         super().__init__()

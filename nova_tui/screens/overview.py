@@ -54,9 +54,9 @@ def card_text(count: int, label: str, previous: int | None, previous_version: in
         change = "first version"
     else:
         delta = count - previous
-        change = f"{'±0' if delta == 0 else f'{delta:+d}'} since v{previous_version}"
+        change = f"{'±0' if delta == 0 else f'{delta:+d}'} vs v{previous_version}"
         if worse:
-            change += f", {worse} got worse"
+            change += f" · {worse} worse"
     return f"[b]{count}[/b] {label}\n{change}"
 
 
@@ -68,11 +68,11 @@ class Card(Static, can_focus=True):
         super().__init__("—", **kwargs)
         self.opens = opens
 
-    def action_open(self) -> None:
-        self.screen.open_card(self.opens)
+    async def action_open(self) -> None:
+        await self.screen.open_card(self.opens)
 
-    def on_click(self) -> None:
-        self.action_open()
+    async def on_click(self) -> None:
+        await self.action_open()
 
 
 class OverviewScreen(NovaScreen):
@@ -84,7 +84,7 @@ class OverviewScreen(NovaScreen):
                 Binding("c", "open('changes')", "Changes", show=False)]
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="body"):
+        with VerticalScroll(id="body", can_focus=False):  # tab goes to the cards
             with Horizontal(id="counts"):
                 yield Card("stockout", id="stockout", classes="count")
                 yield Card("below_reorder", id="below", classes="count")
@@ -107,24 +107,24 @@ class OverviewScreen(NovaScreen):
         self.query_one("#stockout", Card).update(status_card("stockout"))
         self.query_one("#below", Card).update(status_card("below_reorder"))
         late = sum(bool(r["runs_out_before_delivery"]) for r in snapshot.reorder if r["status"] != "ok")
-        self.query_one("#late", Card).update(f"[b]{late}[/b] LATE\nrun out before a purchase arrives")
+        self.query_one("#late", Card).update(f"[b]{late}[/b] LATE\ncover < lead time")
         changed = len({c["item_id"] for c in snapshot.changes})
         self.query_one("#changed", Card).update(
             f"[b]{changed}[/b] changed\n{'since v' + str(previous) if previous else 'first version'}")
         self.query_one("#cards-help", Static).update(
-            " x stockouts · b below reorder · l LATE · c changes — or tab to a card and enter, or click it")
+            " x stockouts · b below · l LATE · c changes — or click a card")
         self.query_one("#model", Static).update(model_text(snapshot.models))
         self.query_one("#freshness", Static).update(freshness_text(self.sources(snapshot), len(snapshot.rejected)))
         self.query_one("#build", Static).update(build_text(snapshot))
 
-    def action_open(self, what: str) -> None:
-        self.open_card(what)
+    async def action_open(self, what: str) -> None:
+        await self.open_card(what)
 
-    def open_card(self, what: str) -> None:
+    async def open_card(self, what: str) -> None:
         if what == "changes":
             self.app.action_show("changes")
         else:
-            self.app.open_reorder(what)
+            await self.app.open_reorder(what)
 
     def sources(self, snapshot: Snapshot) -> list[dict]:
         return lists.with_freshness(snapshot.sources, self.app.config.freshness_hours, self.app.config.clock())

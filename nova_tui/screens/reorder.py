@@ -21,11 +21,11 @@ from .base import NovaScreen
 
 STATUS_FILTERS = (
     ("all statuses", "all"),
-    ("to act on (hide ok)", "act"),
+    ("hide ok", "act"),
     ("stockout", "stockout"),
     ("below reorder", "below_reorder"),
-    ("LATE: runs out before a purchase arrives", "late"),
-    ("changed since the previous version", "changed"),
+    ("LATE only", "late"),
+    ("changed", "changed"),
 )
 STATUS_RANK = {"stockout": 0, "below_reorder": 1, "ok": 2}
 CHANGE_RANK = {"NEW": 0, "WORSE": 1, "ORDER": 2, "BASIS": 3, "better": 4, "": 5}
@@ -162,8 +162,7 @@ class ReorderScreen(NovaScreen):
         order = ("urgency" if self.sort_key is None else
                  next(c.header for c in lists.REORDER if c.key == self.sort_key)) + (" ▼" if self.descending else "")
         self.query_one("#summary", Static).update(
-            f"{shown} · {late} LATE (run out before a purchase made today arrives) · {changed} changed · "
-            f"sorted by {order} (s) · enter explains")
+            f"{shown} · {late} LATE · {changed} changed · sort: {order} (s) · enter explains")
         self.remember()
 
     def remember(self) -> None:

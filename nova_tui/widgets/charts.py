@@ -24,25 +24,28 @@ def series_markers(no_color: bool) -> dict[str, str]:
     return {"demand": "braille", "forecast": "braille", "interval": "dot", "actual": "x"}
 
 
-def ticks(history: list[date], horizon: list[date], origin: date, count: int = 4) -> tuple[list[int], list[str]]:
-    """Ticks over the history and, separately, inside the forecast horizon; labels dd/mm/yy."""
+def ticks(history: list[date], horizon: list[date], origin: date, max_ticks: int = 6) -> tuple[list[int], list[str]]:
+    """At most max_ticks date ticks (dd/mm/yy, with the year), in this order of need: the first day,
+    the middle of the forecast horizon, the as-of date, then evenly in between; never two closer than
+    the span / max_ticks, so labels do not collide (the last day is avoided: its label would be cut)."""
+    days = sorted(set(history) | set(horizon))
+    if not days:
+        return [], []
+    span = max(1, (days[-1] - days[0]).days)
+    wanted: list[date] = [days[0]]
+    if horizon:
+        h = sorted(horizon)
+        wanted.append(h[len(h) // 2])
+    wanted.append(origin)
+    wanted += [days[0] + (days[-1] - days[0]) * k / 8 for k in range(1, 7)]
     chosen: list[date] = []
-    for days, n in ((sorted(history), count), (sorted(horizon), max(2, count - 1))):
-        if not days:
-            continue
-        step = max(1, (len(days) - 1) // max(1, n - 1))
-        picked = days[::step]
-        if picked[-1] != days[-1] and len(days) > 1:
-            picked.append(days[-1])
-        chosen += picked
-    unique = sorted(set(chosen))
-    # drop ticks closer than 1/12 of the span, so labels never overlap
-    span = max(1, (unique[-1] - unique[0]).days) if unique else 1
-    spaced: list[date] = []
-    for d in unique:
-        if not spaced or (d - spaced[-1]).days >= span / 12 or d == origin:
-            spaced.append(d)
-    return [(d - origin).days for d in spaced], [d.strftime("%d/%m/%y") for d in spaced]
+    for d in wanted:
+        if len(chosen) >= max_ticks:
+            break
+        if days[0] <= d <= days[-1] and all(abs((d - c).days) >= span / max_ticks for c in chosen):
+            chosen.append(d)
+    chosen.sort()
+    return [(d - origin).days for d in chosen], [d.strftime("%d/%m/%y") for d in chosen]
 
 
 def scaled(values: list[float | None], scale: str, cap: float | None) -> list[float]:
@@ -100,6 +103,9 @@ class DemandChart(PlotextPlot):
             return f"{title} · log scale: log10(1 + q)", None
         return title, None
 
+    def max_ticks(self) -> int:
+        return max(3, (self.size.width - 8) // 11)  # a label is 8 characters wide
+
     def _ylabel(self) -> str:
         return "log10(1+units)" if self.scale == "log" else "units/day"
 
@@ -115,7 +121,7 @@ class DemandChart(PlotextPlot):
             plt.title(text)
             x = [(r["date"] - as_of).days for r in history]
             plt.bar(x, scaled(values, self.scale, cap), marker="sd", width=0.8)
-            plt.xticks(*ticks([r["date"] for r in history], [], as_of))
+            plt.xticks(*ticks([r["date"] for r in history], [], as_of, self.max_ticks()))
         plt.ylabel(self._ylabel())
         self._drawn()
 
@@ -144,7 +150,7 @@ class DemandChart(PlotextPlot):
                 plt.scatter([a[0] for a in actual], scaled([a[1] for a in actual], self.scale, cap), label="actual",
                             marker=marks["actual"], color="green")
         if history or forecast:
-            plt.xticks(*ticks([r["date"] for r in history], [r["date"] for r in forecast], as_of))
+            plt.xticks(*ticks([r["date"] for r in history], [r["date"] for r in forecast], as_of, self.max_ticks()))
             plt.vertical_line(0, color="gray")
         plt.ylabel(self._ylabel())
         self._drawn()
