@@ -31,8 +31,8 @@ def report(name: str, value: float, budget: float, unit: str) -> None:
     budget_report(name, value, budget, unit, indent="  ")
 
 
-SWITCH_MARKERS = {"1": b"stockouts", "2": b"on order", "3": b"units/day", "4": b"Recent builds"}
-NAMES = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness"}
+SWITCH_MARKERS = {"1": b"stockouts", "2": b"order by", "3": b"units/day", "4": b"Recent builds", "5": b"what changed"}
+NAMES = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness", "5": "changes"}
 
 
 def launch_in_pty(config: Path) -> dict:
@@ -40,7 +40,7 @@ def launch_in_pty(config: Path) -> dict:
     pid, fd = pty.fork()
     if pid == 0:
         os.environ.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
-        os.execv(sys.executable, [sys.executable, "-m", "nova_tui", "--config", str(config)])
+        os.execv(sys.executable, [sys.executable, "-m", "nova_tui", "--no-state", "--config", str(config)])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     start = time.perf_counter()
     seen, out = {}, b""
@@ -73,7 +73,7 @@ def launch_in_pty(config: Path) -> dict:
     # Screen switches as the user sees them: key written to the terminal -> the new screen's
     # content painted (the forecast screen: its chart, drawn after its query).
     seen["switch"] = {}
-    for key in "2341" * 3:
+    for key in "23451" * 3:
         out = b""
         start = time.perf_counter()
         os.write(fd, key.encode())

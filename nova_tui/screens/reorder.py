@@ -117,7 +117,7 @@ class ReorderScreen(NovaScreen):
         self.sort_key = saved.get("sort") if saved.get("sort") in known else None
         self.descending = bool(saved.get("descending", False))
         self._family_wanted = saved.get("family")
-        super().on_mount()
+        # NovaScreen.on_mount runs after this one (Textual calls each class's handler), and shows the data
 
     def show(self, snapshot: Snapshot) -> None:
         families = sorted({r["family"] for r in snapshot.reorder if r["family"]})
