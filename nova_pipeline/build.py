@@ -239,12 +239,18 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     run_script(con, "silver")
     progress("build", 2, steps)
     _holidays(con)
-    con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR, suggested_order_qty BIGINT, "
+    con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR, suggested_order_qty DOUBLE, "
                 "basis VARCHAR, model_version VARCHAR)")
     if _has_prev(con):
         con.execute("INSERT INTO previous_status SELECT item_id, status, suggested_order_qty, basis, model_version "
                     "FROM prev.gold.reorder_status")
     r = cfg.values["reorder"]
+    # z for each service level the planner's newest sheet names (DuckDB has no inverse normal CDF)
+    levels = [row[0] for row in con.execute("SELECT DISTINCT service_level FROM silver.parameters "
+                                             "WHERE service_level IS NOT NULL").fetchall()]
+    con.execute("CREATE TEMP TABLE z_levels (service_level DOUBLE, z DOUBLE)")
+    if levels:
+        con.executemany("INSERT INTO z_levels VALUES (?, ?)", [(lv, NormalDist().inv_cdf(lv)) for lv in levels])
     run_script(con, "gold", {
         "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
         "service_level": r["service_level"], "review_days": r["review_days"],
@@ -267,7 +273,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
 
 # Small silver tables are copied into each version (analysts read them there); silver.requisition,
 # every supplies line of all history, stays in the lake and gold reads it through a view.
-IN_VERSION = {"stock": (), "forecast": ("source_line",), "external_selic": ("source_line",),
+IN_VERSION = {"stock": (), "forecast": ("source_line",), "parameters": (), "external_selic": ("source_line",),
               "external_ptax": ("source_line",), "external_ipca": ("source_line",), "external_weather": ("source_line",)}
 
 

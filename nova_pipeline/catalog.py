@@ -32,6 +32,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "source": "model family (prophet, arima, ensemble, ...)", "dataset_id": "training data set of the run",
         "source_file": "drop file", "sha256": "sha256 of the drop", "ingested_at": "when the drop was landed",
     }),
+    "silver.parameters": ("The planner's parameters sheets as delivered (contract 2b); gold uses the newest "
+                          "loaded sheet, which holds for every item it lists.", {
+        "item_id": "ERP item code", "pack_size": "EMBALAGEM: order in multiples of it", "min_order_qty": "LOTE MÍNIMO",
+        "service_level": "NÍVEL DE SERVIÇO for the item", "lead_time_days": "PRAZO (DIAS): replaces the measured L",
+        "source_file": "sheet file", "sha256": "sha256 of the sheet", "ingested_at": "when it was landed",
+        "source_line": "line in the sheet",
+    }),
     "silver.external_selic": ("Selic target rate per day (Banco Central SGS series 432), newest fetch wins.", {
         "date": "day", "selic_pct": "Selic target, % a year", **_FETCHED,
     }),
@@ -121,21 +128,25 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "min_days": "shortest usable lead time", "max_days": "longest usable lead time",
         "last_purchase": "latest purchase date", "family": "the item's family (gold.dim_item)",
         "family_usable_lines": "usable lines of the whole family", "family_median_days": "the family's median lead time",
+        "std_days": "sample standard deviation of the item's usable lead times (NULL with fewer than 2)",
+        "family_std_days": "the same over the family's usable lead times",
     }),
     "gold.reorder_status": ("Reorder position per stockable item at the as-of date (data contract, section 5).", {
         "item_id": "ERP item code", "description": "item description", "family": "item family", "unit": "unit",
         "as_of": "date of the latest stock snapshot", "on_hand": "on hand, all depots of the snapshot",
         "on_order": "on order, all depots", "avg_daily_demand": "d: mean daily demand over history_days (zeros counted)",
         "demand_std": "s: sample standard deviation of daily demand", "lead_time_days": "L: median lead time, at least 1",
-        "lead_time_source": "where L came from: item, family or default",
+        "lead_time_source": "where L came from: planner (the parameters sheet's PRAZO), item, family or default",
         "lead_time_evidence_lines": "lines of the item with a usable lead time",
-        "safety_stock": "SS = z * s * sqrt(L)", "reorder_point": "ROP = demand over lead time + SS",
+        "safety_stock": "SS = z * sqrt(L * s^2 + d^2 * s_L^2) (section 6; z * s * sqrt(L) when s_L = 0)", "reorder_point": "ROP = demand over lead time + SS",
         "days_of_cover": "on hand / d (NULL when d = 0)",
-        "suggested_order_qty": "ceil(max(0, ROP + d * review_days - on hand - on order))",
+        "suggested_order_qty": "0 when raw_order <= 0; else ceil(raw_order), or ceil(raw_order / pack_size) * pack_size, "
+                               "and at least min_order_qty",
         "status": "stockout, below_reorder or ok", "basis": "history (d * L) or forecast (sum of the ML forecast)",
         "model_version": "model of the forecast used, when basis = forecast",
         "demand_over_lead_time": "d * L, or the forecast's sum over the ceil(L) days after as_of",
-        "service_level": "service level used", "z": "z = NormalDist().inv_cdf(service_level)",
+        "service_level": "service level promised: the planner's for the item, else [reorder] service_level",
+        "z": "z = NormalDist().inv_cdf(service_level)",
         "history_days": "days of history used", "review_days": "review period used",
         "previous_status": "status in the previous published version (NULL when new)",
         "newly_flagged": "flagged now but ok or absent in the previous version",
@@ -148,6 +159,47 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "supplier_count": "how many suppliers the item's history holds",
         "previous_suggested_order_qty": "suggested order in the previous published version (NULL when new or first)",
         "previous_basis": "basis in the previous published version (NULL when new or first)",
+        "demand_class": "kind of demand over the history window (Syntetos–Boylan): smooth, erratic, intermittent, lumpy; "
+                        "single (requested on one day), no_demand (none)",
+        "demand_days": "days of the window with demand (n)",
+        "adi": "average demand interval: window days / days with demand (NULL when fewer than 2 such days); "
+               "1.32 or more means requests are far apart",
+        "cv2": "squared coefficient of variation of the quantities on days with demand (NULL when fewer than 2); "
+               "0.49 or more means the lumps vary a lot in size",
+        "lead_time_std": "s_L: spread (sample std, days) of the item's lead times with 3 or more, else its family's, else 0",
+        "lead_time_std_source": "where s_L came from: item, family or none",
+        "pack_size": "planner's pack size: orders in multiples of it (NULL: none)",
+        "min_order_qty": "planner's minimum order quantity (NULL: none)",
+        "has_planner": "the planner's newest parameters sheet lists this item",
+        "raw_order": "the order before rounding: ROP + d * review_days - on hand - on order (0 or less: no order)",
+        "history_demand_over_lead_time": "d * L, what the history says the lead time will consume",
+        "forecast_demand_over_lead_time": "the newest forecast's sum over the ceil(L) days after as_of (NULL when it does not cover them)",
+        "forecast_history_disagree": "the forecast's demand over lead time is under half or over twice the history's "
+                                     "(and differs by 1 unit or more): look before trusting either",
+    }),
+    "gold.service_replay_item": ("Does the method keep its promise, per item: the reorder point re-computed at each "
+                                 "weekly review point of the history (history basis, the item's L, s_L and z), and "
+                                 "whether it covered the demand of the lead time that followed (section 6).", {
+        "item_id": "ERP item code", "demand_class": "the item's demand class at the as-of date",
+        "service_level": "the service level promised (the planner's or the configured one)",
+        "points": "review points t = as_of - 7k with a full window before and the lead time inside the data, "
+                  "and demand in the window before t",
+        "points_kept": "points where the demand of days t .. t + ceil(L) - 1 was at most the reorder point",
+        "share_kept": "points_kept / points (NULL without points)",
+    }),
+    "gold.service_replay": ("Does the method keep its promise, per demand class (section 6).", {
+        "demand_class": "demand class at the as-of date", "items": "items with at least one review point",
+        "points": "review points", "points_kept": "points where the reorder point covered the lead-time demand",
+        "share_kept": "points_kept / points", "service_level": "the service level promised (points-weighted mean)",
+        "gap_points": "share kept minus promised, in percentage points (below -3: the method misses its promise)",
+    }),
+    "gold.forecast_accuracy": ("Forecast accuracy per model version and demand class, over the days where actual "
+                               "demand is known; measures fit for intermittent demand.", {
+        "model_version": "model version", "demand_class": "the item's demand class (not_stocked: no stock position)",
+        "items": "items with actual demand known", "actual_days": "item-days compared",
+        "wape": "sum |forecast - actual| / sum actual", "bias": "(sum forecast - sum actual) / sum actual",
+        "mase": "sum |forecast - actual| / the same days' in-sample one-day naive error (mean |q_t - q_(t-1)| over the "
+                "history window per item); below 1 beats repeating yesterday",
     }),
     "gold.reorder_changes": ("What changed in the reorder list since the previous published version (empty in the "
                              "first), one row per item and kind of change.", {

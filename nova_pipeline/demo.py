@@ -10,6 +10,7 @@ from .config import Config, load_config
 SUPRIMENTOS = "suprimentos_2024-10_a_2025-10.csv"
 ESTOQUE = "estoque_2025-10-24.csv"
 FORECAST = "forecast_ensemble-2025.10.1.parquet"
+PARAMETROS = "parametros_2025-10-24.csv"  # a planner's sheet made for the demo (contract 2b), one bad row
 # The recorded answers of the public services, landed as `fetch-external` would land them.
 EXTERNAL = {
     "external/bcb_sgs_432_selic.json": "external_selic_recorded.json",
@@ -41,7 +42,8 @@ def make_demo(directory: str | Path) -> Config:
     config = site / "config.toml"
     if not config.exists():
         config.write_text(site_config_text(), encoding="utf-8")
-    files = [(SUPRIMENTOS, f"landing/{SUPRIMENTOS}"), (ESTOQUE, f"landing/{ESTOQUE}"), (FORECAST, f"ml_drops/{FORECAST}")]
+    files = [(SUPRIMENTOS, f"landing/{SUPRIMENTOS}"), (ESTOQUE, f"landing/{ESTOQUE}"), (PARAMETROS, f"landing/{PARAMETROS}"),
+             (FORECAST, f"ml_drops/{FORECAST}")]
     files += [(name, f"landing/external/{landed}") for name, landed in EXTERNAL.items()]
     for name, rel in files:
         target = site / rel

@@ -36,7 +36,7 @@ log = logging.getLogger("nova.silver")
 MANIFEST = "_manifest.json"
 SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
 WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
-FORMAT = 3  # bump when a silver table's columns or rules change: the next build rebuilds silver
+FORMAT = 4  # bump when a silver table's columns or rules change: the next build rebuilds silver
 
 
 NEWEST = "ingested_at DESC, source_line DESC"  # the newest delivery wins (then the later line)
@@ -93,6 +93,14 @@ TABLES: tuple[SilverTable, ...] = (
            FROM {bronze}""",
         key='model_version, generated_at, source, dataset_id, item_id, "date"', winner=NEWEST,
         partition="strftime(generated_at AT TIME ZONE 'UTC', '%Y-%m')", unique_in_drop=True),
+    # The planner's sheets as delivered; gold uses the newest loaded sheet only (it is the whole sheet).
+    SilverTable(
+        "parameters", ("parametros",),
+        """SELECT trim(item_id) AS item_id, br_number(pack_size) AS pack_size, br_number(min_order_qty) AS min_order_qty,
+               br_number(service_level) AS service_level, br_number(lead_time_days) AS lead_time_days,
+               file_name AS source_file, sha256, ingested_at, line_number AS source_line
+           FROM {bronze}""",
+        key="sha256, item_id", winner=NEWEST, partition="'all'", unique_in_drop=True),
     # Public series: fetches overlap by design, so one value per day (hour, bulletin, month): the newest
     # fetch wins, except that an hour the archive did not have yet never replaces one it had.
     *(_series(name, columns, key, winner) for name, columns, key, winner in (

@@ -25,7 +25,8 @@ examples:
   nova-tui --warehouse copy.duckdb          a copy received by mail
   nova-tui report reorder --format csv      the reorder list for cron/mail (exit 1 on error)
   nova-tui report changes --config /etc/nova/config.toml
-                                            what changed since the previous version"""
+                                            what changed since the previous version
+  nova-tui report replay                    does the method keep its promise, per class and item"""
 
 
 def common(p: argparse.ArgumentParser, suppress: bool) -> None:
@@ -49,7 +50,9 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="print a list without the UI: " + ", ".join(REPORTS),
                        description="Print a list as the dashboard shows it; text for people, csv for Excel, json for "
                                    "scripts. reorder: the decision list, most urgent first; changes: what changed "
-                                   "since the previous version; freshness: sources and rejected files.")
+                                   "since the previous version; replay: does the reorder method keep its promised "
+                                   "service level, per demand class and item, and forecast accuracy per model and "
+                                   "class; freshness: sources and rejected files.")
     r.add_argument("list", choices=REPORTS)
     r.add_argument("--format", choices=("text", "csv", "json"), default="text")
     common(r, suppress=True)

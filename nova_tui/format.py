@@ -103,3 +103,7 @@ def supplier(row: dict, width: int = 24) -> str:
     others = (row.get("supplier_count") or 1) - 1
     tail = f" (+{others})" if others else ""
     return name[: max(4, width - len(tail))] + tail
+
+
+CLASS_SHORT = {"smooth": "smooth", "erratic": "errat", "intermittent": "inter", "lumpy": "lumpy", "single": "single",
+               "no_demand": "none"}

@@ -33,8 +33,11 @@ REORDER = (
     Column("days_of_cover", "cover", lambda r: fmt.days(r["days_of_cover"]), True),
     Column("order_by_date", "order by", lambda r: fmt.short_day(r["order_by_date"])),
     Column("suggested_order_qty", "order", lambda r: fmt.qty(r["suggested_order_qty"]), True),
+    Column("demand_class", "class", lambda r: fmt.CLASS_SHORT.get(r["demand_class"], r["demand_class"] or "")),
+    Column("has_planner", "plan", lambda r: "P" if r["has_planner"] else ""),
     Column("supplier", "supplier (+others)", lambda r: fmt.supplier(r)),
     Column("runout_date", "runs out", lambda r: fmt.short_day(r["runout_date"])),
+    Column("forecast_history_disagree", "fc vs hist", lambda r: "CHECK" if r["forecast_history_disagree"] else ""),
     Column("lead_time_days", "lead d", lambda r: fmt.days(r["lead_time_days"]), True),
     Column("on_order", "on order", lambda r: fmt.qty(r["on_order"]), True),
     Column("reorder_point", "reorder", lambda r: fmt.qty(r["reorder_point"], 0), True),
@@ -131,3 +134,35 @@ def raw(columns: tuple[Column, ...], rows: list[Row]) -> list[dict[str, Any]]:
             record[c.key] = value
         out.append(record)
     return out
+
+
+REPLAY = (
+    Column("demand_class", "class", lambda r: r["demand_class"]),
+    Column("items", "items", lambda r: fmt.qty(r["items"]), True),
+    Column("points", "points", lambda r: fmt.qty(r["points"]), True),
+    Column("points_kept", "kept", lambda r: fmt.qty(r["points_kept"]), True),
+    Column("share_kept", "kept %", lambda r: fmt.pct(r["share_kept"]), True),
+    Column("service_level", "promised", lambda r: fmt.pct(r["service_level"]), True),
+    Column("gap_points", "gap", lambda r: (f"{r['gap_points']:+.1f} pt" + (" MISSES" if r["gap_points"] < -3 else ""))
+           if r["gap_points"] is not None else "—", True),
+)
+
+REPLAY_ITEMS = (
+    Column("item_id", "item", lambda r: r["item_id"]),
+    Column("demand_class", "class", lambda r: fmt.CLASS_SHORT.get(r["demand_class"], r["demand_class"])),
+    Column("points_kept", "kept", lambda r: f"{r['points_kept']}/{r['points']}", True),
+    Column("share_kept", "kept %", lambda r: fmt.pct(r["share_kept"]), True),
+    Column("service_level", "promised", lambda r: fmt.pct(r["service_level"]), True),
+    Column("status", "status", lambda r: fmt.STATUS_LABEL.get(r["status"], r["status"])),
+    Column("description", "description", lambda r: (r["description"] or "")[:40]),
+)
+
+ACCURACY = (
+    Column("model_version", "model", lambda r: r["model_version"]),
+    Column("demand_class", "class", lambda r: r["demand_class"]),
+    Column("items", "items", lambda r: fmt.qty(r["items"]), True),
+    Column("actual_days", "days", lambda r: fmt.qty(r["actual_days"]), True),
+    Column("wape", "WAPE", lambda r: fmt.pct(r["wape"]), True),
+    Column("bias", "bias", lambda r: fmt.pct(r["bias"], signed=True), True),
+    Column("mase", "MASE", lambda r: fmt.qty(r["mase"], 2) if r["mase"] is not None else "—", True),
+)

@@ -21,7 +21,13 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "gold.reorder_status": ("item_id", "description", "family", "on_hand", "on_order", "reorder_point",
                             "safety_stock", "days_of_cover", "suggested_order_qty", "lead_time_days", "basis",
                             "status", "previous_status", "newly_flagged", "unit", "runout_date", "order_by_date",
-                            "runs_out_before_delivery", "supplier", "supplier_lines", "supplier_count", "basis_note"),
+                            "runs_out_before_delivery", "supplier", "supplier_lines", "supplier_count", "basis_note",
+                            "demand_class", "demand_days", "adi", "cv2", "lead_time_std", "lead_time_std_source",
+                            "pack_size", "min_order_qty", "has_planner", "raw_order", "history_demand_over_lead_time",
+                            "forecast_demand_over_lead_time", "forecast_history_disagree"),
+    "gold.service_replay": ("demand_class", "items", "points", "points_kept", "share_kept", "service_level", "gap_points"),
+    "gold.service_replay_item": ("item_id", "demand_class", "service_level", "points", "points_kept", "share_kept"),
+    "gold.forecast_accuracy": ("model_version", "demand_class", "items", "actual_days", "wape", "bias", "mase"),
     "gold.reorder_changes": ("item_id", "description", "unit", "status", "change", "previous_value", "current_value",
                              "detail"),
     "gold.status_counts": ("status", "items", "previous_items", "worsened_into"),
@@ -81,7 +87,9 @@ REORDER_COLUMNS = """
     suggested_order_qty, lead_time_days, lead_time_source, basis, basis_note, model_version, status, previous_status,
     newly_flagged, previous_suggested_order_qty, previous_basis, avg_daily_demand, demand_std, demand_over_lead_time,
     service_level, z, review_days, history_days, lead_time_evidence_lines, as_of, runout_date, order_by_date,
-    runs_out_before_delivery, supplier, supplier_lines, supplier_count"""
+    runs_out_before_delivery, supplier, supplier_lines, supplier_count, demand_class, demand_days, adi, cv2,
+    lead_time_std, lead_time_std_source, pack_size, min_order_qty, has_planner, raw_order,
+    history_demand_over_lead_time, forecast_demand_over_lead_time, forecast_history_disagree"""
 
 # Urgency: stockouts first, then below reorder; within each, the items that run out before a purchase
 # made today could arrive, then by order-by date (the soonest deadline first); the rest after.
@@ -280,8 +288,35 @@ def item_lead_times(con, item_id: str) -> Row:
     """The evidence behind L: the item's own lead times and its family's (gold.item_lead_time, all history)."""
     found = rows(con, """
         SELECT usable_lines AS usable, negative_lines AS negative, not_bought_lines AS not_bought, median_days,
-               min_days, max_days, last_purchase, family_usable_lines AS family_usable, family_median_days
+               min_days, max_days, last_purchase, family_usable_lines AS family_usable, family_median_days,
+               std_days, family_std_days
         FROM gold.item_lead_time WHERE item_id = $1""", [item_id])
     return found[0] if found else {"usable": 0, "negative": 0, "not_bought": 0, "median_days": None, "min_days": None,
                                    "max_days": None, "last_purchase": None, "family_usable": None,
-                                   "family_median_days": None}
+                                   "family_median_days": None, "std_days": None, "family_std_days": None}
+
+
+def service_replay(con) -> list[Row]:
+    """Does the method keep its promise: per demand class, review points kept against the level promised."""
+    return rows(con, """SELECT demand_class, items, points, points_kept, share_kept, service_level, gap_points
+                        FROM gold.service_replay WHERE points > 0""")
+
+
+def replay_items(con) -> list[Row]:
+    """Per item, the replay next to the promise; the items the method fails most first."""
+    return rows(con, """
+        SELECT p.item_id, r.description, p.demand_class, p.points, p.points_kept, p.share_kept, p.service_level,
+               r.status
+        FROM gold.service_replay_item p JOIN gold.reorder_status r USING (item_id)
+        WHERE p.points > 0 ORDER BY p.share_kept - p.service_level, p.points DESC, p.item_id""")
+
+
+def forecast_accuracy(con) -> list[Row]:
+    return rows(con, """SELECT model_version, demand_class, items, actual_days, wape, bias, mase
+                        FROM gold.forecast_accuracy ORDER BY model_version DESC, demand_class""")
+
+
+def item_replay(con, item_id: str) -> Row | None:
+    found = rows(con, "SELECT points, points_kept, share_kept, service_level FROM gold.service_replay_item "
+                      "WHERE item_id = $1", [item_id])
+    return found[0] if found else None

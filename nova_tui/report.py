@@ -9,7 +9,7 @@ from .config import TuiConfig
 from .export import csv_text
 from .warehouse import Target, WarehouseProblem, connect, mark_changes
 
-REPORTS = ("reorder", "changes", "freshness")
+REPORTS = ("reorder", "changes", "replay", "freshness")
 
 
 def text_table(columns: tuple[lists.Column, ...], rows: list[dict]) -> str:
@@ -43,6 +43,10 @@ def _report(cfg: TuiConfig, con, real, name: str, form: str) -> str:
         sections = {"reorder": (lists.REORDER, rows)}
     elif name == "changes":
         sections = {"changes": (lists.CHANGES, queries.changes(con))}
+    elif name == "replay":
+        sections = {"replay": (lists.REPLAY, queries.service_replay(con)),
+                    "items": (lists.REPLAY_ITEMS, queries.replay_items(con)),
+                    "accuracy": (lists.ACCURACY, queries.forecast_accuracy(con))}
     else:
         sources = lists.with_freshness(queries.sources(con), cfg.freshness_hours, cfg.clock())
         sections = {"sources": (lists.SOURCES, sources), "rejected": (lists.REJECTED, queries.rejected_files(con))}

@@ -170,6 +170,8 @@ class Snapshot:
     families: list[Row] = field(default_factory=list)
     changes: list[Row] = field(default_factory=list)
     status_changes: list[Row] = field(default_factory=list)
+    replay: list[Row] = field(default_factory=list)
+    accuracy: list[Row] = field(default_factory=list)
 
     @property
     def version(self) -> int:
@@ -203,7 +205,8 @@ def read_snapshot(con, path: Path) -> Snapshot:
                     sources=queries.sources(con), rejected=queries.rejected_files(con),
                     models=queries.forecast_models(con), forecast_items=queries.forecast_items(con),
                     families=queries.forecast_families(con), changes=changes,
-                    status_changes=queries.status_change_counts(con))
+                    status_changes=queries.status_change_counts(con), replay=queries.service_replay(con),
+                    accuracy=queries.forecast_accuracy(con))
 
 
 def load(target: Target) -> tuple[object, Snapshot]:

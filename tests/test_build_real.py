@@ -18,8 +18,10 @@ def test_real_export_lands_whole(built_demo):
         assert rows == [("estoque", "loaded", 81, 81, 0), ("external_ipca", "loaded", 22, 22, 0),
                         ("external_ptax", "loaded", 2344, 2344, 0), ("external_selic", "loaded", 681, 681, 0),
                         ("external_weather", "loaded", 9768, 9768, 0), ("forecast", "loaded", 600, 600, 0),
-                        ("suprimentos", "loaded", 4207, 4207, 0)]
-        assert one(con, "SELECT count(*) FROM meta.rejected_rows") == 0
+                        ("parametros", "loaded", 7, 6, 1), ("suprimentos", "loaded", 4207, 4207, 0)]
+        # the one rejected row is the planner's sheet's bad row, made on purpose for the demo
+        assert con.execute("SELECT file_name, reason FROM meta.rejected_rows").fetchall() == \
+            [("parametros_2025-10-24.csv", "EMBALAGEM must be greater than 0, got -5")]
 
 
 def test_item_codes_stay_strings_and_units_are_normalised(built_demo):
@@ -80,7 +82,7 @@ def test_as_of_and_meta_describe_the_file(built_demo):
 
 def test_bronze_is_partitioned_parquet_with_lineage(built_demo):
     files = sorted((built_demo.lake / "bronze").rglob("*.parquet"))
-    assert len(files) == 7  # 3 company drops + the 4 recorded public series
+    assert len(files) == 8  # 4 company drops (with the planner's sheet) + the 4 recorded public series
     for f in files:
         parts = f.relative_to(built_demo.lake / "bronze").parts
         assert parts[1].startswith("year=") and parts[2].startswith("month=") and parts[3].startswith("day=")

@@ -88,7 +88,9 @@ def test_verify_fails_on_a_file_that_is_not_a_complete_warehouse(tmp_path):
     con.close()
     (tmp_path / "config.toml").write_text("")
     result = run_cli("--config", str(tmp_path / "config.toml"), "verify", str(bad))
-    assert result.returncode == 1 and "FAIL error build_complete" in result.stdout
+    assert result.returncode == 1 and "not a Nova Corrente warehouse: no meta.build table (it holds gold schema(s))" \
+        in result.stdout
+    assert "Catalog Error" not in result.stdout  # one clear line, not one per check
 
 
 def test_status_without_a_warehouse_says_what_to_do(tmp_path):
@@ -129,7 +131,7 @@ def test_unexpected_errors_are_one_line_not_a_traceback(tmp_path):
 def test_build_off_a_terminal_logs_progress_as_key_value_lines(tmp_path):
     result = run_cli("demo", str(tmp_path / "site"))
     lines = result.stderr.splitlines()
-    assert any("level=info event=progress stage=land done=7 total=7" in line for line in lines)
+    assert any("level=info event=progress stage=land done=8 total=8" in line for line in lines)
     assert any("event=published version=1" in line for line in lines)
     assert all(" level=" in line for line in lines)  # nothing but log lines, no bar, no traceback
     assert "\x1b[" not in result.stderr

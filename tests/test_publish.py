@@ -78,7 +78,7 @@ def test_sigkill_at_any_point_leaves_current_good_and_loses_nothing(demo_site, d
     again = run_cli("--config", str(demo_site.source), "build")
     assert again.returncode == 0, again.stderr
     with warehouse(demo_site) as con:
-        assert one(con, "SELECT count(*) FROM meta.source_files WHERE status = 'loaded'") == 9  # 7 demo drops, the snapshot of _snapshot and the extra export
+        assert one(con, "SELECT count(*) FROM meta.source_files WHERE status = 'loaded'") == 10  # 8 demo drops, the snapshot of _snapshot and the extra export
         assert str(one(con, "SELECT as_of FROM meta.build")) == "2025-11-01"
     with lake_lines(demo_site) as lake:  # the killed build's merge is never half kept: every line once
         assert one(lake, "SELECT count(*) FROM lines") == 4208

@@ -64,7 +64,7 @@ def pushed(store, tmp_path_factory):
 
 def test_publish_uploads_the_version_and_its_manifest(pushed, store):
     cfg, result = pushed
-    assert "remote store: sent v1, 7 bronze file(s)" in result.stdout, result.stdout + result.stderr
+    assert "remote store: sent v1, 8 bronze file(s)" in result.stdout, result.stdout + result.stderr
     assert "event=progress stage=push done=0" in result.stderr  # off a terminal: progress as log lines
     local = cfg.warehouse / "nova_v000001.duckdb"
     client = store.client()
@@ -86,7 +86,7 @@ def test_layers_are_mirrored_as_parquet(pushed, store, tmp_path):
     client = store.client()
     bronze = {o.object_name for o in client.list_objects("nova-bronze", recursive=True)}
     local = {p.relative_to(cfg.lake / "bronze").as_posix() for p in (cfg.lake / "bronze").rglob("*.parquet")}
-    assert bronze == local and len(bronze) == 7
+    assert bronze == local and len(bronze) == 8
     assert all("/year=" in k and "/month=" in k and "/day=" in k for k in bronze)
     with warehouse(cfg) as con:
         expected = {f"{s}.{t}": n for s, t, n in con.execute(
@@ -167,7 +167,7 @@ def test_store_down_never_blocks_a_publish_and_catches_up_when_back(tmp_path):
         weed.start()
         back = cli(cfg.source, "build")  # nothing new to publish, but the store is caught up
         assert back.returncode == 0, back.stderr
-        assert "nothing new: v1 keeps serving" in back.stdout and "remote store: sent v1, 7 bronze file(s)" in back.stdout
+        assert "nothing new: v1 keeps serving" in back.stdout and "remote store: sent v1, 8 bronze file(s)" in back.stdout
         client = weed.client()
         assert read_object(client, "nova-warehouse", "versions/nova_v000001.duckdb") == \
             (cfg.warehouse / "nova_v000001.duckdb").read_bytes()

@@ -25,7 +25,10 @@ def expected(demand: dict, lead_times: list, on_hand, on_order, forecast_sum=Non
     d, s = statistics.mean(series), statistics.stdev(series)
     usable = [x for x in lead_times if x >= 0]
     lt = max(1, statistics.median(usable) if usable else statistics.median(family_lts) if family_lts else default_lt)
-    ss = Z * s * math.sqrt(lt)
+    # section 6: the lead time's spread joins the safety stock (item's with 3+ lead times, else family's)
+    fam = [x for x in (family_lts or []) if x >= 0]
+    s_l = statistics.stdev(usable) if len(usable) >= 3 else statistics.stdev(fam) if len(fam) >= 3 else 0.0
+    ss = Z * math.sqrt(lt * s * s + d * d * s_l * s_l)
     rop = (forecast_sum if forecast_sum is not None else d * lt) + ss
     status = "stockout" if d > 0 and on_hand == 0 else "below_reorder" if d > 0 and on_hand + on_order <= rop else "ok"
     return dict(avg_daily_demand=d, demand_std=s, lead_time_days=lt, safety_stock=ss, reorder_point=rop,
@@ -90,7 +93,10 @@ def test_family_median_then_default_lead_time(reorder_site):
 def test_latest_forecast_run_replaces_demand_over_lead_time(reorder_site):
     rows, _, _, _ = reorder_site
     # L = 3 days; the newest run (generated 2025-10-09) forecasts 10, 11, 12 for the 3 days after as-of.
-    _same(rows["400"], expected({AS_OF - timedelta(days=1): 3}, [3], on_hand=1, on_order=0, forecast_sum=33.0))
+    # one lead time of its own: L is its median, s_L its family's (it needs 3 or more)
+    family = [5, 7, 9, 4, 30, 10, 3]
+    _same(rows["400"], expected({AS_OF - timedelta(days=1): 3}, [3], on_hand=1, on_order=0, forecast_sum=33.0,
+                                family_lts=family))
     assert rows["400"]["basis"] == "forecast" and rows["400"]["model_version"] == "v-2025-10-09"
 
 

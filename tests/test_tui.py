@@ -105,9 +105,9 @@ async def test_enter_explains_an_item(tui_site):
         text = screen_text(app)
         depots = warehouse_rows(tui_site, f"SELECT depot FROM gold.fact_stock WHERE is_latest AND item_id = '{first['item_id']}'")
         assert {d for (d,) in depots} == {r["depot"] for r in app.screen.query_one(ListTable).rows_shown}
-        assert "safety stock = z · s · √L" in text and "reorder point" in text
+        assert "safety stock = z · √(L · s² + d² · s_L²)" in text and "reorder point" in text
         assert "Lead-time evidence" in text
-        assert f"= {first['suggested_order_qty']:,}" in text
+        assert f"suggested order = {first['suggested_order_qty']:,.0f}" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, ItemScreen)
 
@@ -181,7 +181,7 @@ async def test_freshness_shows_rejected_files_with_reason(tui_site):
         sources = {r["kind"]: r["status"] for r in app.screen.query_one("#sources", ListTable).rows_shown}
         # the newest supplies export was garbage; the stock snapshot is 7 h old (limit 48 h)
         assert sources == {"suprimentos": "rejected", "estoque": "ok", "forecast": "ok", "external_ipca": "ok",
-                       "external_ptax": "ok", "external_selic": "ok", "external_weather": "ok"}
+                           "external_ptax": "ok", "external_selic": "ok", "external_weather": "ok", "parametros": "ok"}
         text = screen_text(app)
         assert "landing/suprimentos_corrompido.csv: control byte 0x00" in text
         assert [r["version"] for r in app.screen.query_one("#builds", ListTable).rows_shown] == [2, 1]

@@ -38,10 +38,10 @@ def test_report_freshness_text_and_csv(tui_site):
     as_csv = nova_tui("--config", str(tui_site / "config.toml"), "report", "freshness", "--format", "csv")
     rows = list(csv.reader(io.StringIO(as_csv.stdout), delimiter=";"))
     assert rows[0][:3] == ["kind", "status", "file_name"]
-    assert {r[0] for r in rows[1:8]} == {"estoque", "forecast", "suprimentos", "external_ipca", "external_ptax",
-                                         "external_selic", "external_weather"}
-    limits = {r[0]: r[rows[0].index("limit_hours")] for r in rows[1:8]}
-    assert limits["external_ipca"] == "48" and limits["forecast"] == "192"
+    assert {r[0] for r in rows[1:9]} == {"estoque", "forecast", "suprimentos", "external_ipca", "external_ptax",
+                                         "external_selic", "external_weather", "parametros"}
+    limits = {r[0]: r[rows[0].index("limit_hours")] for r in rows[1:9]}
+    assert limits["external_ipca"] == "48" and limits["forecast"] == "192" and limits["parametros"] == "8760"
 
 
 def test_report_an_older_version(tui_site):

@@ -13,6 +13,7 @@ class Column:
     required: bool = False   # the value must be present on every row
     minimum: float | None = None  # numbers: smallest accepted value
     exclusive: bool = False  # minimum itself is not accepted
+    maximum: float | None = None  # numbers: largest accepted value
 
 
 @dataclass(frozen=True)
@@ -62,5 +63,20 @@ ESTOQUE = CsvKind(
     unique_label="depot, item and position date",
 )
 
-CSV_KINDS = (SUPRIMENTOS, ESTOQUE)
+# The planner's sheet (contract section 2b): one row per item, every column but the code may be blank.
+PARAMETROS = CsvKind(
+    kind="parametros",
+    pattern="parametros*.csv",
+    columns=(
+        Column("PRODUTO", "item_id", required=True),
+        Column("EMBALAGEM", "pack_size", "number", minimum=0, exclusive=True),
+        Column("LOTE MÍNIMO", "min_order_qty", "number", minimum=0),
+        Column("NÍVEL DE SERVIÇO", "service_level", "number", minimum=0.5, maximum=0.999),
+        Column("PRAZO (DIAS)", "lead_time_days", "number", minimum=1),
+    ),
+    unique=("item_id",),
+    unique_label="item",
+)
+
+CSV_KINDS = (SUPRIMENTOS, ESTOQUE, PARAMETROS)
 

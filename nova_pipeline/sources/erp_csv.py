@@ -83,6 +83,11 @@ def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
                 f"WHEN {p} {op} {col.minimum} OR isinf({p}) OR isnan({p}) "
                 f"THEN '{label} must be {word} {col.minimum:g}, got ' || {shown}"
             )
+        if col.maximum is not None:
+            arms.append(
+                f"WHEN {p} > {col.maximum} "
+                f"THEN '{label} must be at most {col.maximum:g}, got ' || {shown}"
+            )
         if max_number is not None:
             arms.append(
                 f"WHEN {p} > {float(max_number)!r} "

@@ -53,12 +53,15 @@ def _external(kind: str) -> Stager:
     return lambda con, path, staging, max_quantity: external.read_external(con, kind, path)
 
 
-SUPPLIES, STOCK = CSV_KINDS
+SUPPLIES, STOCK, PARAMETERS = CSV_KINDS
 SOURCES: tuple[Source, ...] = (
     Source("suprimentos", "supplies export (ERP)", "landing", SUPPLIES.pattern, _csv_columns(SUPPLIES),
            "br_date(request_date)", 48, _erp(SUPPLIES)),
     Source("estoque", "stock position (ERP)", "landing", STOCK.pattern, _csv_columns(STOCK),
            "br_date(position_date)", 48, _erp(STOCK)),
+    # the planner's sheet changes when the planner changes it: a year without a new one is the limit
+    Source("parametros", "planner's item parameters", "landing", PARAMETERS.pattern, _csv_columns(PARAMETERS),
+           "NULL::DATE", 8760, _erp(PARAMETERS)),
     Source("forecast", "ML forecast drop", "ml_drops", forecast_reader.PATTERN,
            tuple((c, forecast_reader.TYPES[c]) for c in forecast_reader.COLUMNS), '"date"', 192,
            lambda con, path, staging, max_quantity: forecast_reader.read_forecast(con, path)),

@@ -167,11 +167,23 @@ WITH h AS (
     SELECT family, max(total)::BIGINT AS family_usable_lines,
            (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS family_median_days
     FROM fam_cum GROUP BY family
+), item_spread AS (
+    -- sample std of the usable lead times from exact integer sums: (n·Σx² − (Σx)²) / (n·(n − 1))
+    SELECT item_id, sum(n)::HUGEINT AS k, sum(n * lt)::HUGEINT AS s1, sum(n * lt * lt)::HUGEINT AS s2
+    FROM h WHERE lt >= 0 GROUP BY item_id
+), fam_spread AS (
+    SELECT family, sum(n)::HUGEINT AS k, sum(n * lt)::HUGEINT AS s1, sum(n * lt * lt)::HUGEINT AS s2
+    FROM h WHERE lt >= 0 AND family IS NOT NULL GROUP BY family
 )
 SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, m.median_days, own.min_days,
-       own.max_days, own.last_purchase, i.family, fam.family_usable_lines, fam.family_median_days
+       own.max_days, own.last_purchase, i.family, fam.family_usable_lines, fam.family_median_days,
+       CASE WHEN isp.k >= 2 THEN sqrt(greatest(0, (isp.k * isp.s2 - isp.s1 * isp.s1)::DOUBLE / (isp.k * (isp.k - 1))::DOUBLE)) END
+           AS std_days,
+       CASE WHEN fsp.k >= 2 THEN sqrt(greatest(0, (fsp.k * fsp.s2 - fsp.s1 * fsp.s1)::DOUBLE / (fsp.k * (fsp.k - 1))::DOUBLE)) END
+           AS family_std_days
 FROM own JOIN gold.dim_item i USING (item_id) LEFT JOIN item_median m USING (item_id)
-LEFT JOIN fam ON fam.family = i.family;
+LEFT JOIN fam ON fam.family = i.family LEFT JOIN item_spread isp USING (item_id)
+LEFT JOIN fam_spread fsp ON fsp.family = i.family;
 
 CREATE TABLE gold.fact_forecast AS
 SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
@@ -181,7 +193,13 @@ SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.mo
        f.source_file
 FROM silver.forecast f LEFT JOIN demand_all d USING (item_id, "date");
 
--- Reorder status per stockable item, exactly as section 5 of the data contract says.
+-- The planner's parameters: the newest loaded sheet holds for every item it lists (contract 2b).
+CREATE TEMP TABLE planner AS
+SELECT p.item_id, p.pack_size, p.min_order_qty, p.service_level, p.lead_time_days
+FROM silver.parameters p
+WHERE p.sha256 = (SELECT sha256 FROM silver.parameters ORDER BY ingested_at DESC, source_file DESC LIMIT 1);
+
+-- Reorder status per stockable item, as sections 5 and 6 of the data contract say.
 CREATE TABLE gold.reorder_status AS
 WITH a AS (SELECT as_of FROM as_of),
 stock AS (
@@ -199,8 +217,10 @@ daily AS (
 ),
 stats AS (
     -- Days without requests count as 0: mean and sample variance over all $history_days days.
+    -- The days with demand: how many (n), and the spread of their quantities (Syntetos–Boylan).
     SELECT item_id, sum(q) / $history_days AS d,
-           sqrt(greatest(0, (sum(q * q) - sum(q) * sum(q) / $history_days) / ($history_days - 1))) AS s
+           sqrt(greatest(0, (sum(q * q) - sum(q) * sum(q) / $history_days) / ($history_days - 1))) AS s,
+           count(*) FILTER (q > 0) AS n_days, avg(q) FILTER (q > 0) AS mean_nz, stddev_samp(q) FILTER (q > 0) AS sd_nz
     FROM daily GROUP BY item_id
 ),
 lt_item AS (
@@ -209,13 +229,27 @@ lt_item AS (
 lt_family AS (
     SELECT DISTINCT family, family_median_days AS lt FROM gold.item_lead_time WHERE family_median_days IS NOT NULL
 ),
+spread AS (
+    -- s_L: the item's lead-time spread with at least 3 usable lead times, else its family's, else 0
+    SELECT item_id, CASE WHEN usable_lines >= 3 THEN std_days
+                         WHEN family_usable_lines >= 3 THEN family_std_days END AS s_l,
+           CASE WHEN usable_lines >= 3 THEN 'item' WHEN family_usable_lines >= 3 THEN 'family' END AS s_l_source
+    FROM gold.item_lead_time
+),
 base AS (
-    SELECT i.*, coalesce(st.d, 0) AS d, coalesce(st.s, 0) AS s,
-           greatest(1, coalesce(li.lt, lf.lt, $default_lead_time_days))::DOUBLE AS lt,
-           CASE WHEN li.lt IS NOT NULL THEN 'item' WHEN lf.lt IS NOT NULL THEN 'family' ELSE 'default' END AS lt_source,
-           coalesce(li.n, 0) AS lt_evidence
+    SELECT i.*, coalesce(st.d, 0) AS d, coalesce(st.s, 0) AS s, coalesce(st.n_days, 0) AS n_days,
+           CASE WHEN st.n_days >= 2 THEN $history_days / st.n_days END AS adi,
+           CASE WHEN st.n_days >= 2 THEN (st.sd_nz / st.mean_nz) ** 2 END AS cv2,
+           greatest(1, coalesce(pl.lead_time_days, li.lt, lf.lt, $default_lead_time_days))::DOUBLE AS lt,
+           CASE WHEN pl.lead_time_days IS NOT NULL THEN 'planner' WHEN li.lt IS NOT NULL THEN 'item'
+                WHEN lf.lt IS NOT NULL THEN 'family' ELSE 'default' END AS lt_source,
+           coalesce(li.n, 0) AS lt_evidence,
+           coalesce(sp.s_l, 0) AS s_l, coalesce(sp.s_l_source, 'none') AS s_l_source,
+           pl.pack_size, pl.min_order_qty, coalesce(pl.service_level, $service_level) AS service_level_i,
+           coalesce(zl.z, $z) AS z_i, pl.item_id IS NOT NULL AS has_planner
     FROM items i LEFT JOIN stats st USING (item_id) LEFT JOIN lt_item li USING (item_id)
-    LEFT JOIN lt_family lf ON lf.family = i.family
+    LEFT JOIN lt_family lf ON lf.family = i.family LEFT JOIN spread sp USING (item_id)
+    LEFT JOIN planner pl USING (item_id) LEFT JOIN z_levels zl ON zl.service_level = pl.service_level
 ),
 runs AS (
     SELECT DISTINCT item_id, source_file, model_version, generated_at, ingested_at FROM silver.forecast
@@ -259,23 +293,30 @@ calc AS (
                                       || ') covers ' || fc.days || ' of the ' || ceil(b.lt)::INTEGER
                                       || ' days after the as-of date'
                 ELSE 'no forecast drop has this item' END AS basis_note,
-           $z * b.s * sqrt(b.lt) AS safety_stock,
+           b.z_i * sqrt(b.lt * b.s * b.s + b.d * b.d * b.s_l * b.s_l) AS safety_stock,
            CASE WHEN fc.complete THEN fc.total ELSE b.d * b.lt END AS demand_over_lead_time
     FROM base b LEFT JOIN fc USING (item_id)
+),
+ordered AS (
+    -- the order before rounding; then ⌈raw⌉, or ⌈raw / P⌉ · P with a pack size, at least the minimum
+    SELECT c.*, c.demand_over_lead_time + c.safety_stock + c.d * $review_days - c.on_hand - c.on_order AS raw_order
+    FROM calc c
 )
 SELECT c.item_id, c.description, c.family, c.unit, a.as_of, c.on_hand, c.on_order,
        c.d AS avg_daily_demand, c.s AS demand_std, c.lt AS lead_time_days, c.lt_source AS lead_time_source,
        c.lt_evidence AS lead_time_evidence_lines,
        c.safety_stock, c.demand_over_lead_time + c.safety_stock AS reorder_point,
        CASE WHEN c.d > 0 THEN c.on_hand / c.d END AS days_of_cover,
-       ceil(greatest(0, c.demand_over_lead_time + c.safety_stock + c.d * $review_days - c.on_hand - c.on_order))::BIGINT
-           AS suggested_order_qty,
+       CASE WHEN c.raw_order <= 0 THEN 0
+            ELSE greatest(CASE WHEN c.pack_size IS NOT NULL THEN ceil(c.raw_order / c.pack_size) * c.pack_size
+                               ELSE ceil(c.raw_order) END,
+                          coalesce(c.min_order_qty, 0)) END::DOUBLE AS suggested_order_qty,
        CASE WHEN c.d > 0 AND c.on_hand = 0 THEN 'stockout'
             WHEN c.d > 0 AND c.on_hand + c.on_order <= c.demand_over_lead_time + c.safety_stock THEN 'below_reorder'
             ELSE 'ok' END AS status,
        CASE WHEN c.fc_total IS NOT NULL THEN 'forecast' ELSE 'history' END AS basis,
        c.basis_note,
-       c.model_version, c.demand_over_lead_time, $service_level::DOUBLE AS service_level, $z::DOUBLE AS z,
+       c.model_version, c.demand_over_lead_time, c.service_level_i::DOUBLE AS service_level, c.z_i::DOUBLE AS z,
        $history_days::INTEGER AS history_days, $review_days::INTEGER AS review_days,
        -- the decision: when the stock on hand runs out at d, the last day an order placed then arrives
        -- in time (run-out − L), and whether a purchase made today arrives too late (cover < L)
@@ -284,8 +325,17 @@ SELECT c.item_id, c.description, c.family, c.unit, a.as_of, c.on_hand, c.on_orde
        coalesce(c.d > 0 AND c.on_hand / c.d < c.lt, false) AS runs_out_before_delivery,
        sp.supplier, coalesce(sp.supplier_lines, 0)::BIGINT AS supplier_lines,
        coalesce(sp.supplier_count, 0)::BIGINT AS supplier_count,
+       -- section 6: what kind of demand, what varies, what the planner said
+       CASE WHEN c.n_days = 0 THEN 'no_demand' WHEN c.n_days = 1 THEN 'single'
+            WHEN c.adi < 1.32 AND c.cv2 < 0.49 THEN 'smooth' WHEN c.adi < 1.32 THEN 'erratic'
+            WHEN c.cv2 < 0.49 THEN 'intermittent' ELSE 'lumpy' END AS demand_class,
+       c.n_days::INTEGER AS demand_days, c.adi, c.cv2, c.s_l AS lead_time_std, c.s_l_source AS lead_time_std_source,
+       c.pack_size, c.min_order_qty, c.has_planner, c.raw_order,
+       c.d * c.lt AS history_demand_over_lead_time, c.fc_total AS forecast_demand_over_lead_time,
+       coalesce(c.fc_total IS NOT NULL AND abs(c.fc_total - c.d * c.lt) >= 1
+                AND (c.fc_total < 0.5 * c.d * c.lt OR c.fc_total > 2 * c.d * c.lt), false) AS forecast_history_disagree,
        p.status AS previous_status, p.suggested_order_qty AS previous_suggested_order_qty, p.basis AS previous_basis
-FROM calc c CROSS JOIN a LEFT JOIN previous_status p USING (item_id) LEFT JOIN supplier sp USING (item_id);
+FROM ordered c CROSS JOIN a LEFT JOIN previous_status p USING (item_id) LEFT JOIN supplier sp USING (item_id);
 
 ALTER TABLE gold.reorder_status ADD COLUMN newly_flagged BOOLEAN;
 UPDATE gold.reorder_status SET newly_flagged =
@@ -307,9 +357,9 @@ SELECT item_id, description, unit, status, change, previous_value, current_value
            coalesce(previous_status, 'ok (not listed)') || ' → ' || status AS detail, 0 AS k
     FROM r WHERE rank_now <> rank_before
     UNION ALL
-    SELECT item_id, description, unit, status, 'order_moved', previous_suggested_order_qty::VARCHAR,
-           suggested_order_qty::VARCHAR,
-           'suggested order ' || previous_suggested_order_qty || ' → ' || suggested_order_qty ||
+    SELECT item_id, description, unit, status, 'order_moved', qty_text(previous_suggested_order_qty),
+           qty_text(suggested_order_qty),
+           'suggested order ' || qty_text(previous_suggested_order_qty) || ' → ' || qty_text(suggested_order_qty) ||
            CASE WHEN previous_suggested_order_qty > 0
                 THEN ' (' || CASE WHEN suggested_order_qty > previous_suggested_order_qty THEN '+' ELSE '' END ||
                      round(100.0 * (suggested_order_qty - previous_suggested_order_qty) / previous_suggested_order_qty)::BIGINT || '%)'
@@ -332,3 +382,93 @@ SELECT s.status, (SELECT count(*) FROM gold.reorder_status r WHERE r.status = s.
        (SELECT count(*) FROM gold.reorder_changes c WHERE c.current_value = s.status AND c.change = 'worse')::BIGINT
            AS worsened_into
 FROM s ORDER BY s.k;
+
+-- Service replay (section 6): would the method, run at each weekly review point t = A − 7k over the
+-- history, have covered the demand of the ⌈L⌉ days after t? d_t and s_t from the W days before t,
+-- history basis, the item's L, s_L and z as today. Sums over any span come from per-item cumulative
+-- sums of the sparse daily demand (an ASOF join finds the last day with demand at or before a day),
+-- so the cost follows the days with demand, never items × days.
+CREATE TEMP TABLE replay_cum AS
+SELECT item_id, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
+FROM (SELECT item_id, "date", sum(quantity) AS q FROM sum_req_demand
+      WHERE item_id IN (SELECT item_id FROM gold.reorder_status) GROUP BY ALL)
+WINDOW w AS (PARTITION BY item_id ORDER BY "date" ROWS UNBOUNDED PRECEDING);
+
+CREATE TEMP TABLE replay_points AS
+WITH first_day AS (SELECT min(first_d) AS f FROM sum_req_item),
+items AS (
+    SELECT r.item_id, r.as_of, r.lead_time_days AS lt, ceil(r.lead_time_days)::INTEGER AS lt_days,
+           r.lead_time_std AS s_l, r.z, r.service_level, r.demand_class
+    FROM gold.reorder_status r
+),
+pts AS (
+    SELECT i.*, t, t - 1 AS before_end, t - $history_days - 1 AS before_start, t + i.lt_days - 1 AS after_end
+    FROM (SELECT i.*, (i.as_of - 7 * k::INTEGER) AS t
+          FROM items i, first_day, range(1, greatest(1, (i.as_of - first_day.f) // 7 + 2)) r(k)
+          WHERE first_day.f IS NOT NULL) i, first_day
+    WHERE i.t + i.lt_days - 1 <= i.as_of AND i.t - $history_days >= first_day.f
+)
+SELECT p.*, coalesce(e.c1, 0) - coalesce(b.c1, 0) AS s1, coalesce(e.c2, 0) - coalesce(b.c2, 0) AS s2,
+       coalesce(f.c1, 0) - coalesce(e.c1, 0) AS after
+FROM pts p
+ASOF LEFT JOIN replay_cum e ON p.item_id = e.item_id AND p.before_end >= e."date"
+ASOF LEFT JOIN replay_cum b ON p.item_id = b.item_id AND p.before_start >= b."date"
+ASOF LEFT JOIN replay_cum f ON p.item_id = f.item_id AND p.after_end >= f."date";
+
+CREATE TEMP TABLE replay_checked AS
+SELECT item_id, demand_class, service_level, t,
+       after <= d_t * lt + z * sqrt(lt * s_t2 + d_t * d_t * s_l * s_l) AS kept
+FROM (SELECT *, s1 / $history_days AS d_t,
+             greatest(0, (s2 - s1 * s1 / $history_days) / ($history_days - 1)) AS s_t2
+      FROM replay_points)
+WHERE s1 > 0;
+
+CREATE TABLE gold.service_replay_item AS
+SELECT r.item_id, r.demand_class, r.service_level, count(c.t)::BIGINT AS points,
+       count(c.t) FILTER (c.kept)::BIGINT AS points_kept,
+       count(c.t) FILTER (c.kept) / nullif(count(c.t), 0) AS share_kept
+FROM gold.reorder_status r LEFT JOIN replay_checked c USING (item_id)
+GROUP BY ALL ORDER BY item_id;
+
+CREATE TABLE gold.service_replay AS
+SELECT demand_class, count(*) FILTER (points > 0)::BIGINT AS items, sum(points)::BIGINT AS points,
+       sum(points_kept)::BIGINT AS points_kept, sum(points_kept) / nullif(sum(points), 0) AS share_kept,
+       coalesce(sum(service_level * points) / nullif(sum(points), 0), avg(service_level)) AS service_level,
+       (sum(points_kept) / nullif(sum(points), 0)
+        - coalesce(sum(service_level * points) / nullif(sum(points), 0), avg(service_level))) * 100 AS gap_points
+FROM gold.service_replay_item GROUP BY demand_class
+ORDER BY CASE demand_class WHEN 'smooth' THEN 0 WHEN 'erratic' THEN 1 WHEN 'intermittent' THEN 2
+         WHEN 'lumpy' THEN 3 WHEN 'single' THEN 4 ELSE 5 END;
+
+-- Forecast accuracy fit for intermittent demand, per model version and demand class, over the days
+-- where actual demand is known: WAPE, bias and MASE (the forecast's absolute error over the items'
+-- in-sample one-day naive error in the history window, weighted by each item's days).
+CREATE TEMP TABLE naive_error AS
+WITH w AS (
+    SELECT d.item_id, d."date" AS t, d.quantity AS q,
+           lag(d."date") OVER (PARTITION BY d.item_id ORDER BY d."date") AS prev_t,
+           lag(d.quantity) OVER (PARTITION BY d.item_id ORDER BY d."date") AS prev_q,
+           lead(d."date") OVER (PARTITION BY d.item_id ORDER BY d."date") AS next_t
+    FROM demand_all d, as_of, window_start
+    WHERE d."date" BETWEEN window_start.d AND as_of.as_of
+      AND d.item_id IN (SELECT item_id FROM silver.forecast)
+)
+-- Σ|q_t − q_(t−1)| over the dense window from its days with demand: a step up into each of them,
+-- a step down after each one not followed by another, the difference between consecutive ones
+SELECT item_id, sum(CASE WHEN t = window_start.d THEN 0 WHEN prev_t = t - 1 THEN abs(q - prev_q) ELSE q END
+                    + CASE WHEN (next_t IS NULL OR next_t > t + 1) AND t < as_of.as_of THEN q ELSE 0 END)
+                / ($history_days - 1) AS naive_mae
+FROM w, as_of, window_start GROUP BY item_id;
+
+CREATE TABLE gold.forecast_accuracy AS
+WITH f AS (
+    SELECT f.model_version, coalesce(r.demand_class, 'not_stocked') AS demand_class, f.item_id,
+           f.forecast, f.actual_demand, coalesce(n.naive_mae, 0) AS naive_mae
+    FROM gold.fact_forecast f LEFT JOIN gold.reorder_status r USING (item_id) LEFT JOIN naive_error n USING (item_id)
+    WHERE f.actual_demand IS NOT NULL
+)
+SELECT model_version, demand_class, count(DISTINCT item_id)::BIGINT AS items, count(*)::BIGINT AS actual_days,
+       sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
+       (sum(forecast) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
+       sum(abs(forecast - actual_demand)) FILTER (naive_mae > 0) / nullif(sum(naive_mae) FILTER (naive_mae > 0), 0) AS mase
+FROM f GROUP BY ALL ORDER BY model_version, demand_class;

@@ -25,3 +25,6 @@ CREATE OR REPLACE TEMP MACRO clean_text(s) AS nullif(trim(s), '');
 CREATE OR REPLACE TEMP MACRO is_service(unit, family) AS
     coalesce(norm_unit(unit) = 'SR', false) OR coalesce(upper(trim(family)) LIKE 'SERVIÇO%', false)
     OR coalesce(upper(trim(family)) LIKE 'SERVICO%', false);
+-- A quantity as people write it: 461, 7.5 (no trailing .0, at most 3 decimals).
+CREATE OR REPLACE TEMP MACRO qty_text(x) AS
+    CASE WHEN x IS NULL THEN NULL WHEN x = round(x) THEN round(x)::BIGINT::VARCHAR ELSE round(x, 3)::VARCHAR END;

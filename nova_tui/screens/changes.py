@@ -22,9 +22,10 @@ def changes_summary(snapshot: Snapshot) -> str:
         counts[c["change"]] = counts.get(c["change"], 0) + 1
     if not counts:
         return f"Nothing changed in the reorder list since v{previous}."
-    words = {"worse": "got worse", "better": "got better", "order_moved": "suggested orders moved",
-             "basis_switched": "switched basis"}
-    return f"Since v{previous}: " + " · ".join(f"{counts[k]} {words[k]}" for k in words if k in counts)
+    words = {"worse": ("got worse", "got worse"), "better": ("got better", "got better"),
+             "order_moved": ("suggested order moved", "suggested orders moved"),
+             "basis_switched": ("switched basis", "switched basis")}
+    return f"Since v{previous}: " + " · ".join(f"{counts[k]} {words[k][counts[k] != 1]}" for k in words if k in counts)
 
 
 class ChangesScreen(NovaScreen):

@@ -31,6 +31,24 @@ def model_text(models: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def promise_text(replay: list[dict], accuracy: list[dict]) -> str:
+    """Does the method keep its promise? The replay per demand class against the level promised; a class
+    that misses it by more than 3 points is marked; then the forecasts' accuracy per model and class."""
+    if not replay:
+        return "[b]Does the method keep its promise?[/b]  no review point to replay yet (too little history)"
+    lines = ["[b]Does the method keep its promise?[/b]  (weekly replay; kept of points, promised)"]
+    for r in replay:
+        miss = r["gap_points"] is not None and r["gap_points"] < -3
+        line = (f"  {r['demand_class']:<12} {r['points_kept']:>6,}/{r['points']:<6,} {fmt.pct(r['share_kept']):>6} "
+                f"vs {fmt.pct(r['service_level'])} {r['gap_points']:+6.1f} pt")
+        lines.append(f"[b]{line}  MISSES[/b]" if miss else line)
+    if accuracy:
+        lines.append("  forecast accuracy (days with actuals): " + " · ".join(
+            f"{a['model_version']} {a['demand_class']} WAPE {fmt.pct(a['wape'])} bias {fmt.pct(a['bias'], signed=True)} "
+            f"MASE {fmt.qty(a['mase'], 2) if a['mase'] is not None else '—'}" for a in accuracy[:6]))
+    return "\n".join(lines)
+
+
 def freshness_text(sources: list[dict], rejected: int) -> str:
     if not sources:
         return "[b]Freshness[/b]  no source has arrived yet"
@@ -91,6 +109,7 @@ class OverviewScreen(NovaScreen):
                 yield Card("late", id="late", classes="count")
                 yield Card("changes", id="changed", classes="count")
             yield Static("", id="cards-help")
+            yield Static("", id="promise", classes="section")
             yield Static("", id="model", classes="section")
             yield Static("", id="freshness", classes="section")
             yield Static("", id="build", classes="section")
@@ -113,6 +132,7 @@ class OverviewScreen(NovaScreen):
             f"[b]{changed}[/b] changed\n{'since v' + str(previous) if previous else 'first version'}")
         self.query_one("#cards-help", Static).update(
             " x stockouts · b below · l LATE · c changes — or click a card")
+        self.query_one("#promise", Static).update(promise_text(snapshot.replay, snapshot.accuracy))
         self.query_one("#model", Static).update(model_text(snapshot.models))
         self.query_one("#freshness", Static).update(freshness_text(self.sources(snapshot), len(snapshot.rejected)))
         self.query_one("#build", Static).update(build_text(snapshot))

@@ -27,6 +27,9 @@ STATUS_FILTERS = (
     ("LATE only", "late"),
     ("changed", "changed"),
 )
+CLASS_FILTERS = (("all classes", "all"), ("smooth", "smooth"), ("erratic", "erratic"),
+                 ("intermittent", "intermittent"), ("lumpy", "lumpy"), ("single request", "single"),
+                 ("no demand", "no_demand"), ("planner's items", "planner"))
 STATUS_RANK = {"stockout": 0, "below_reorder": 1, "ok": 2}
 CHANGE_RANK = {"NEW": 0, "WORSE": 1, "ORDER": 2, "BASIS": 3, "better": 4, "": 5}
 
@@ -46,8 +49,16 @@ def status_matches(row: dict, status: str) -> bool:
     return status == "all" or row["status"] == status
 
 
-def matches(row: dict, text: str, family: str | None, status: str = "all") -> bool:
+def class_matches(row: dict, cls: str) -> bool:
+    if cls == "planner":
+        return bool(row.get("has_planner"))
+    return cls == "all" or row.get("demand_class") == cls
+
+
+def matches(row: dict, text: str, family: str | None, status: str = "all", cls: str = "all") -> bool:
     if family and (row["family"] or "") != family:
+        return False
+    if not class_matches(row, cls):
         return False
     if not status_matches(row, status):
         return False
@@ -104,6 +115,7 @@ class ReorderScreen(NovaScreen):
             yield Input(placeholder="/ filter: item, description, supplier…", id="text")
             yield Select([], prompt="all families", id="family", allow_blank=True)
             yield Select(STATUS_FILTERS, id="status", allow_blank=False, value="all")
+            yield Select(CLASS_FILTERS, id="class", allow_blank=False, value="all")
         yield ListTable(lists.REORDER, key="item_id", fixed_columns=lists.FROZEN_REORDER, id="reorder")
         yield Static("", id="summary")
 
@@ -113,6 +125,8 @@ class ReorderScreen(NovaScreen):
             self.query_one("#text", Input).value = str(saved.get("text", ""))
             if saved.get("status") in dict((v, k) for k, v in STATUS_FILTERS):
                 self.query_one("#status", Select).value = saved["status"]
+            if saved.get("class") in dict((v, k) for k, v in CLASS_FILTERS):
+                self.query_one("#class", Select).value = saved["class"]
         known = {c.key for c in lists.REORDER}
         self.sort_key = saved.get("sort") if saved.get("sort") in known else None
         self.descending = bool(saved.get("descending", False))
@@ -137,6 +151,7 @@ class ReorderScreen(NovaScreen):
             self.query_one("#text", Input).value = ""
             self.query_one("#family", Select).clear()
             self.query_one("#status", Select).value = status
+            self.query_one("#class", Select).value = "all"
         self.apply_filter()
 
     def filtered(self) -> list[dict]:
@@ -147,7 +162,9 @@ class ReorderScreen(NovaScreen):
         family = family if isinstance(family, str) else None
         status = self.query_one("#status", Select).value
         status = status if isinstance(status, str) else "all"
-        found = [r for r in self.app.snapshot.reorder if matches(r, text, family, status)]
+        cls = self.query_one("#class", Select).value
+        cls = cls if isinstance(cls, str) else "all"
+        found = [r for r in self.app.snapshot.reorder if matches(r, text, family, status, cls)]
         return sort_rows(found, self.sort_key, self.descending)
 
     def apply_filter(self) -> None:
@@ -168,9 +185,11 @@ class ReorderScreen(NovaScreen):
     def remember(self) -> None:
         family = self.query_one("#family", Select).value
         status = self.query_one("#status", Select).value
+        cls = self.query_one("#class", Select).value
         self.app.remember("reorder", {"text": self.query_one("#text", Input).value,
                                       "family": family if isinstance(family, str) else None,
                                       "status": status if isinstance(status, str) else "all",
+                                      "class": cls if isinstance(cls, str) else "all",
                                       "sort": self.sort_key, "descending": self.descending})
 
     def on_input_changed(self, _event: Input.Changed) -> None:
@@ -222,6 +241,7 @@ class ReorderScreen(NovaScreen):
         self.query_one("#text", Input).value = ""
         self.query_one("#family", Select).clear()
         self.query_one("#status", Select).value = "all"
+        self.query_one("#class", Select).value = "all"
         self.query_one(ListTable).focus()
 
     def action_details(self) -> None:

@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 from ..lists import Column
 
 STYLE = {"STOCKOUT": "bold red", "below": "yellow", "NEW": "bold", "FAIL": "bold red", "warn": "yellow",
-         "LATE": "bold red", "WORSE": "bold red", "ORDER": "bold", "BASIS": "bold", "better": "green",
+         "LATE": "bold red", "WORSE": "bold red", "CHECK": "yellow", "ORDER": "bold", "BASIS": "bold", "better": "green",
          "REJECTED": "bold red", "STALE": "yellow", "MISSING": "yellow"}
 
 

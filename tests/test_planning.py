@@ -1,0 +1,214 @@
+"""Section 6 of the data contract (planning for spare-parts demand) computed in plain Python from the
+bundled files — the real supplies export, the stock snapshot, the ML forecast and the planner's
+sheet made for the demo — and compared with the warehouse to 1e-6: demand class, ADI, CV², s_L,
+safety stock, reorder point, suggested order (pack and minimum), and the service replay's points
+and kept points per class. Nothing here uses the pipeline's SQL."""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pytest
+
+from conftest import ESTOQUE, FORECAST, SUPRIMENTOS, demo_file
+from nova_pipeline.demo import PARAMETROS
+
+W, REVIEW, DEFAULT_LT, SERVICE = 180, 7, 14, 0.95
+
+
+def br_number(text: str) -> float | None:
+    text = text.strip()
+    return float(text.replace(".", "").replace(",", ".")) if text else None
+
+
+def day(text: str) -> date | None:
+    return datetime.strptime(text.strip(), "%d/%m/%Y").date() if text.strip() else None
+
+
+def read_csv(name: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(demo_file(name).read_bytes().decode("cp1252")), delimiter=";"))
+
+
+def is_service(rec: dict) -> bool:
+    fam = rec["FAMÍLIA"].strip().upper()
+    return rec["U.M."].strip().upper() == "SR" or fam.startswith("SERVIÇO") or fam.startswith("SERVICO")
+
+
+def expected_plan() -> tuple[dict, dict, date]:
+    lines = read_csv(SUPRIMENTOS)
+    stock = read_csv(ESTOQUE)
+    as_of = max(day(r["DATA POSIÇÃO"]) for r in stock)
+    first_day = min(day(r["DATA SOLICITADO"]) for r in lines if day(r["DATA SOLICITADO"]))
+    on_hand, on_order = defaultdict(float), defaultdict(float)
+    for r in stock:
+        if day(r["DATA POSIÇÃO"]) == as_of:
+            on_hand[r["PRODUTO"].strip()] += br_number(r["SALDO"])
+            on_order[r["PRODUTO"].strip()] += br_number(r["EM PEDIDO"]) or 0
+    demand: dict[str, Counter] = defaultdict(Counter)
+    item_lts: dict[str, list[int]] = defaultdict(list)
+    family_lts: dict[str, list[int]] = defaultdict(list)
+    families: dict[str, Counter] = defaultdict(Counter)
+    services: dict[str, list[bool]] = defaultdict(list)
+    for r in lines:
+        item, fam = r["PRODUTO/SERVIÇO"].strip(), r["FAMÍLIA"].strip() or None
+        services[item].append(is_service(r))
+        if fam:
+            families[item][fam] += 1
+        req, bought = day(r["DATA SOLICITADO"]), day(r["DATA DE COMPRA"])
+        if req and not is_service(r):
+            demand[item][req] += br_number(r["QUANTIDADE"])
+        if req and bought and (bought - req).days >= 0:
+            item_lts[item].append((bought - req).days)
+            if fam:
+                family_lts[fam].append((bought - req).days)
+
+    def family_of(item):  # the most frequent family, then the first alphabetically (gold.dim_item)
+        return sorted(families[item].items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if families[item] else None
+
+    planner = {}
+    for r in read_csv(PARAMETROS):
+        values = [br_number(r[k]) for k in ("EMBALAGEM", "LOTE MÍNIMO", "NÍVEL DE SERVIÇO", "PRAZO (DIAS)")]
+        if values[0] is not None and values[0] <= 0:
+            continue  # the bad row: rejected, so the item has no parameters
+        planner[r["PRODUTO"].strip()] = values
+    forecast = {}
+    con = duckdb.connect()  # only to read the Parquet drop
+    runs = con.execute(f"SELECT item_id, \"date\", forecast, generated_at FROM '{demo_file(FORECAST)}'").fetchall()
+    con.close()
+    newest: dict[str, datetime] = {}
+    for item, _d, _f, gen in runs:
+        newest[item] = max(newest.get(item, gen), gen)
+    for item, d, f, gen in runs:
+        if gen == newest[item]:
+            forecast.setdefault(item, {})[d] = f
+
+    window = [as_of - timedelta(days=i) for i in range(W)]
+    plan = {}
+    for item in on_hand:
+        if services[item] and all(services[item]):
+            continue
+        series = [demand[item][d] for d in window]
+        d, s = statistics.mean(series), statistics.stdev(series)
+        nonzero = [q for q in series if q > 0]
+        n = len(nonzero)
+        adi = W / n if n >= 2 else None
+        cv2 = (statistics.stdev(nonzero) / statistics.mean(nonzero)) ** 2 if n >= 2 else None
+        cls = ("no_demand" if n == 0 else "single" if n == 1 else
+               ("smooth" if cv2 < 0.49 else "erratic") if adi < 1.32 else ("intermittent" if cv2 < 0.49 else "lumpy"))
+        fam = family_of(item)
+        own, fam_lts = item_lts[item], family_lts.get(fam, [])
+        pack, minimum, level, prazo = planner.get(item, (None, None, None, None))
+        measured = statistics.median(own) if own else statistics.median(fam_lts) if fam_lts else DEFAULT_LT
+        lt = max(1, prazo if prazo is not None else measured)
+        s_l = statistics.stdev(own) if len(own) >= 3 else statistics.stdev(fam_lts) if len(fam_lts) >= 3 else 0.0
+        z = statistics.NormalDist().inv_cdf(level if level is not None else SERVICE)
+        days_ahead = [as_of + timedelta(days=k) for k in range(1, math.ceil(lt) + 1)]
+        fc = forecast.get(item, {})
+        dlt = sum(fc[x] for x in days_ahead) if all(x in fc for x in days_ahead) else d * lt
+        ss = z * math.sqrt(lt * s * s + d * d * s_l * s_l)
+        rop = dlt + ss
+        raw = rop + d * REVIEW - on_hand[item] - on_order[item]
+        if raw <= 0:
+            q = 0.0
+        else:
+            q = math.ceil(raw / pack) * pack if pack else math.ceil(raw)
+            q = max(q, minimum or 0)
+        # the replay: each weekly review point with a full window before it inside the data
+        points = kept = 0
+        k = 1
+        while True:
+            t = as_of - timedelta(days=7 * k)
+            k += 1
+            if t - timedelta(days=W) < first_day:
+                break
+            if t + timedelta(days=math.ceil(lt) - 1) > as_of:
+                continue
+            before = [demand[item][t - timedelta(days=i)] for i in range(1, W + 1)]
+            d_t = statistics.mean(before)
+            if d_t == 0:
+                continue
+            s_t = statistics.stdev(before)
+            rop_t = d_t * lt + z * math.sqrt(lt * s_t * s_t + d_t * d_t * s_l * s_l)
+            after = sum(demand[item][t + timedelta(days=i)] for i in range(math.ceil(lt)))
+            points += 1
+            kept += after <= rop_t
+        plan[item] = dict(demand_class=cls, adi=adi, cv2=cv2, lead_time_std=s_l, lead_time_days=lt,
+                          safety_stock=ss, reorder_point=rop, suggested_order_qty=q, points=points, kept=kept,
+                          service_level=level if level is not None else SERVICE,
+                          lead_time_source="planner" if prazo is not None else None)
+    per_class: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for p in plan.values():
+        per_class[p["demand_class"]][0] += p["points"]
+        per_class[p["demand_class"]][1] += p["kept"]
+    return plan, dict(per_class), as_of
+
+
+@pytest.fixture(scope="module")
+def planned(built_demo):
+    con = duckdb.connect(str(built_demo.warehouse / "current.duckdb"), read_only=True)
+    try:
+        cur = con.execute("SELECT r.*, p.points, p.points_kept FROM gold.reorder_status r "
+                          "JOIN gold.service_replay_item p USING (item_id)")
+        names = [d[0] for d in cur.description]
+        items = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+        classes = {r[0]: r[1:] for r in con.execute(
+            "SELECT demand_class, points, points_kept, share_kept, service_level FROM gold.service_replay").fetchall()}
+    finally:
+        con.close()
+    return items, classes
+
+
+def test_every_item_matches_section_6(planned):
+    items, _ = planned
+    plan, _, as_of = expected_plan()
+    assert set(items) == set(plan)
+    for item, want in plan.items():
+        got = items[item]
+        for key in ("demand_class", "points"):
+            assert got[key] == want[key], (item, key)
+        assert got["points_kept"] == want["kept"], item
+        for key in ("adi", "cv2"):
+            assert (got[key] is None) == (want[key] is None) and (want[key] is None or
+                                                                  got[key] == pytest.approx(want[key], abs=1e-6)), (item, key)
+        for key in ("lead_time_std", "lead_time_days", "safety_stock", "reorder_point", "suggested_order_qty",
+                    "service_level"):
+            assert got[key] == pytest.approx(want[key], abs=1e-6), (item, key, got[key], want[key])
+        if want["lead_time_source"]:
+            assert got["lead_time_source"] == "planner"
+
+
+def test_the_replay_per_class(planned):
+    _, classes = planned
+    _, per_class, _ = expected_plan()
+    assert {c: (v[0], v[1]) for c, v in classes.items() if v[0]} == {c: tuple(v) for c, v in per_class.items() if v[0]}
+    for c, (points, kept, share, level) in classes.items():
+        if points:
+            assert share == pytest.approx(kept / points)
+            assert level == pytest.approx(SERVICE, abs=0.01)
+    # the finding behind the issue: intermittent items are covered far less often than promised
+    assert classes["intermittent"][2] < 0.9
+
+
+def test_the_planners_sheet_takes_effect_and_its_bad_row_is_rejected(planned, built_demo):
+    items, _ = planned
+    assert items["011029"]["lead_time_source"] == "planner" and items["011029"]["lead_time_days"] == 10
+    assert items["011029"]["pack_size"] == 25 and items["011029"]["min_order_qty"] == 200
+    assert items["011029"]["suggested_order_qty"] % 25 == 0
+    assert items["010004"]["service_level"] == pytest.approx(0.98)
+    assert items["010004"]["z"] == pytest.approx(statistics.NormalDist().inv_cdf(0.98))
+    assert not items["010826"]["has_planner"] and items["010826"]["pack_size"] is None
+    con = duckdb.connect(str(built_demo.warehouse / "current.duckdb"), read_only=True)
+    try:
+        reasons = con.execute("SELECT line_number, reason FROM meta.rejected_rows WHERE file_name = ?",
+                              [PARAMETROS]).fetchall()
+        status = con.execute("SELECT status, rows_loaded, rows_rejected FROM meta.source_files WHERE file_name = ?",
+                             [PARAMETROS]).fetchone()
+    finally:
+        con.close()
+    assert reasons == [(8, "EMBALAGEM must be greater than 0, got -5")]
+    assert status == ("loaded", 6, 1)
