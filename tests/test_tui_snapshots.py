@@ -12,7 +12,9 @@ SCREENS = {"overview": ["1"], "reorder": ["2"], "forecast": ["3"], "freshness": 
            "item": ["2", "enter"], "help": ["?"],
            # the list an operator decides from: ok hidden, sorted by order-by date, scrolled right
            "reorder-to-act": ["2", "h", *"s" * 8, "right", "right", "right", "right", "right", "right"],
-           "item-forecast": ["2", "slash", *"012053", "enter", "enter", "f"]}
+           "item-forecast": ["2", "slash", *"012053", "enter", "enter", "f"],
+           # the planner's item: L and service level from the sheet, pack and minimum rounding
+           "item-planner": ["2", "slash", *"011029", "enter", "enter", "pagedown"]}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
