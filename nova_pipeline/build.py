@@ -255,7 +255,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
         "service_level": r["service_level"], "review_days": r["review_days"],
         "default_lead_time_days": r["default_lead_time_days"],
-        "order_change_share": r["order_change_share"], "has_previous": previous is not None and _has_prev(con),
+        "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and _has_prev(con),
     })
     progress("build", 3, steps)
     _meta(con, cfg, version, previous, n_new)

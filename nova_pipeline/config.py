@@ -33,6 +33,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "review_days": (int, 7),
         "default_lead_time_days": (int, 14),
         "order_change_share": (float, 0.25),
+        "replay_weeks": (int, 52),
     },
     "publish": {
         "retention": (int, 14),
@@ -164,6 +165,8 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
             raise ConfigError(f"{file}: [reorder] {key} must be at least {smallest}, got {r[key]}")
     if r["review_days"] < 0:
         raise ConfigError(f"{file}: [reorder] review_days cannot be negative")
+    if r["replay_weeks"] < 0:
+        raise ConfigError(f"{file}: [reorder] replay_weeks must be 0 (every week of the history) or more, got {r['replay_weeks']}")
     if not r["order_change_share"] > 0:
         raise ConfigError(f"{file}: [reorder] order_change_share must be above 0 (0.25 = a move of more than 25 %), "
                           f"got {r['order_change_share']}")

@@ -1,6 +1,8 @@
 """DuckDB connections: offline (no extension downloads) and with the project's SQL macros."""
 from __future__ import annotations
 
+import logging
+import time
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -46,11 +48,19 @@ def sql_path(path: str | Path) -> str:
     return str(path).replace("'", "''")
 
 
+log = logging.getLogger("nova.sql")
+
+
 def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run every statement of sql/<name>.sql; `$name` placeholders come from params."""
+    timed = log.isEnabledFor(logging.DEBUG)  # [log] level = "debug": the cost of every statement
     for statement in split_statements(sql_text(name)):
         used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        start = time.perf_counter()
         con.execute(statement, used) if used else con.execute(statement)
+        if timed:
+            head = " ".join(statement.split())[:80]
+            log.debug("event=sql script=%s seconds=%.3f statement=%r", name, time.perf_counter() - start, head)
 
 
 def split_statements(text: str) -> list[str]:

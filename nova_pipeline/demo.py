@@ -31,7 +31,7 @@ def site_config_text() -> str:
         '[paths]', 'landing = "landing"', 'ml_drops = "ml_drops"', 'lake = "lake"',
         'warehouse = "warehouse"', 'exports = "exports"', '',
         '[reorder]', 'history_days = 180', 'service_level = 0.95', 'review_days = 7',
-        'default_lead_time_days = 14', 'order_change_share = 0.25', '',
+        'default_lead_time_days = 14', 'order_change_share = 0.25', 'replay_weeks = 52', '',
     ])
 
 

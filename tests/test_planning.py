@@ -212,3 +212,37 @@ def test_the_planners_sheet_takes_effect_and_its_bad_row_is_rejected(planned, bu
         con.close()
     assert reasons == [(8, "EMBALAGEM must be greater than 0, got -5")]
     assert status == ("loaded", 6, 1)
+
+
+def test_a_planners_sheet_is_a_drop_like_any_other(tmp_path):
+    """Unreadable: quarantined with its reason; the newest loaded sheet holds, whole; bad values are rows."""
+    from conftest import HEADER, STOCK_HEADER, make_site, write_export
+    from nova_pipeline.build import build
+
+    cfg = make_site(tmp_path / "site")
+    write_export(cfg.landing / "suprimentos_a.csv",
+                 [f"ALMOX-BA;{i};ITEM {i};FAM;FORN;2;UN;;1;0{d}/10/2025;0{d + 1}/10/2025" for i in ("1", "2") for d in (1, 3, 5)],
+                 header=HEADER)
+    write_export(cfg.landing / "estoque_a.csv", ["ALMOX-BA;1;I;UN;1;0;09/10/2025", "ALMOX-BA;2;I;UN;1;0;09/10/2025"],
+                 header=STOCK_HEADER)
+    header = "PRODUTO;EMBALAGEM;LOTE MÍNIMO;NÍVEL DE SERVIÇO;PRAZO (DIAS)"
+    write_export(cfg.landing / "parametros_1.csv", ["1;10;;;", "2;;50;0,99;"], header=header)
+    assert build(cfg).outcome == "published"
+    write_export(cfg.landing / "parametros_2.csv", ["1;5;;1,5;", "3;;;;0", "4;;;;3"], header=header)  # new sheet
+    write_export(cfg.landing / "parametros_ruim.csv", ["1;2"], header="PRODUTO;EMBALAGEM")
+    assert build(cfg).outcome == "published"
+    con = duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True)
+    try:
+        files = dict(con.execute("SELECT file_name, coalesce(reason, status) FROM meta.source_files "
+                                 "WHERE kind = 'parametros'").fetchall())
+        rejected = con.execute("SELECT file_name, line_number, reason FROM meta.rejected_rows ORDER BY ALL").fetchall()
+        planner = dict(con.execute("SELECT item_id, has_planner FROM gold.reorder_status").fetchall())
+        pack = con.execute("SELECT pack_size FROM gold.reorder_status WHERE item_id = '1'").fetchone()[0]
+    finally:
+        con.close()
+    assert files["parametros_ruim.csv"].startswith("not a parametros export: missing column(s) LOTE MÍNIMO")
+    assert list((cfg.lake / "quarantine").rglob("*parametros_ruim.csv"))
+    assert rejected == [("parametros_2.csv", 2, "NÍVEL DE SERVIÇO must be at most 0.999, got 1,5"),
+                        ("parametros_2.csv", 3, "PRAZO (DIAS) must be at least 1, got 0")]
+    # the newest sheet holds whole: item 1's row was rejected, item 2 is not in it: neither has parameters
+    assert planner == {"1": False, "2": False} and pack is None
