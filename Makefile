@@ -1,19 +1,30 @@
-# Two commands matter: `make demo` and `make test`. Both build .venv from requirements.lock first.
+# Two commands matter: `make demo` and `make test`. Both build .venv from requirements.lock (runtime) and
+# requirements-test.lock (pytest, SeaweedFS) first. A plant server gets the runtime only: `make install`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo-site
 
-.PHONY: demo test bench venv clean
+PREFIX ?= $(CURDIR)/.venv
+
+.PHONY: demo test bench venv install clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-test.lock pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-test.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The plant server: runtime dependencies only, into $(PREFIX) (default .venv of this checkout; with the
+# repository at /opt/nova that is where the systemd units look). Prints what it occupies.
+install: requirements.lock pyproject.toml
+	$(PY) -m venv $(PREFIX)
+	$(PREFIX)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PREFIX)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation .
+	@echo "installed into $(PREFIX): $$(du -sh $(PREFIX) | cut -f1)"
 
 demo: $(STAMP)
 	$(BIN)/nova-pipeline demo $(DEMO_DIR)

@@ -330,12 +330,14 @@ def _holidays(con) -> None:
 def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> None:
     con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
                    previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
-                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER)""")
-    f = cfg.values["freshness"]
+                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER, site_id VARCHAR,
+                   site_name VARCHAR)""")
+    f, site = cfg.values["freshness"], cfg.values["site"]
     con.execute(
         "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), "
-        "?, ?, false, NULL, ?, ?",
-        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"]])
+        "?, ?, false, NULL, ?, ?, ?, ?",
+        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"],
+         site["id"] or None, site["name"] or None])
     con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
     con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
                    new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR)""")

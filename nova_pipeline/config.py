@@ -65,6 +65,10 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "polling": (bool, False),
         "retry_max_seconds": (float, 300.0),
     },
+    "site": {
+        "id": (str, ""),
+        "name": (str, ""),
+    },
     "remote": {
         "endpoint": (str, ""),
         "secure": (bool, True),
@@ -170,6 +174,14 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
     if not r["order_change_share"] > 0:
         raise ConfigError(f"{file}: [reorder] order_change_share must be above 0 (0.25 = a move of more than 25 %), "
                           f"got {r['order_change_share']}")
+    site = v["site"]["id"]
+    if site and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", site):
+        raise ConfigError(f"{file}: [site] id must be a short slug of lower-case letters, digits and '-' (such as "
+                          f"\"ba-salvador\"), got {site!r}")
+    if v["remote"]["endpoint"] and not site:
+        raise ConfigError(f"{file}: [site] id is required once [remote] is set: every object this plant writes to the "
+                          "store is keyed by it, so plants sharing a store never overwrite each other (add "
+                          "[site] id = \"ba-salvador\", a short slug, and name = \"Salvador\")")
     f = v["freshness"]
     if not 1 <= f["as_of_days"] <= f["as_of_critical_days"]:
         raise ConfigError(f"{file}: [freshness] as_of_days must be at least 1 and at most as_of_critical_days, "

@@ -1,17 +1,23 @@
 """The remote store (any S3-compatible server, MinIO client): versions, manifests and layers.
 
-Layout, so other servers and tools can use it without this code:
+Layout, so other servers and tools can use it without this code. Every object a plant writes is keyed
+by its `[site] id`, so plants sharing one store never overwrite each other:
 
-    <bucket>/versions/nova_v000012.duckdb          the published file, byte for byte
-    <bucket>/versions/nova_v000012.manifest.json   version, sha256, size, built_at, as_of (written last)
-    nova-bronze/<kind>/year=/month=/day=/<sha256>.parquet   bronze as it lies in the lake (append-only)
-    nova-silver/<table>/<table>.parquet             each silver table of the newest pushed version
-    nova-gold/<table>/<table>.parquet               each gold table of the newest pushed version
-    nova-silver|nova-gold/_version.json             which version the tables are (written last)
+    <bucket>/<site>/versions/nova_v000012.duckdb          the published file, byte for byte
+    <bucket>/<site>/versions/nova_v000012.manifest.json   version, sha256, size, built_at, as_of (written last)
+    nova-bronze/<site>/<kind>/year=/month=/day=/<sha256>.parquet   bronze as it lies in the lake (append-only)
+    nova-silver/<table>/   one Delta table per silver table, partitioned by `site`
+    nova-gold/<table>/     one Delta table per gold table, partitioned by `site`
+    nova-gold/_sites/<site>.json                          which version the site's partitions hold (written last)
 
-Pushing is a diff of what is here against what is there, so whatever a down store missed is sent
-by the next build or `nova-pipeline push`; the outcome is kept in warehouse/remote.json for
-`status`. Credentials come only from $NOVA_S3_ACCESS_KEY / $NOVA_S3_SECRET_KEY.
+A push replaces its own site's partition of each Delta table in one commit (an overwrite with the
+predicate site = '<id>', streamed from DuckDB through the Arrow C stream, no pandas); readers see
+whole commits, and the table's history gives time travel to any earlier push. A commit that races
+another plant's is retried with backoff (delta-rs reports the conflict; the S3 gateway's conditional
+PUT makes the commit itself safe without a lock). Pushing is a diff of what is here against what is
+there, so whatever a down store missed is sent by the next build or `nova-pipeline push`; the outcome
+is kept in warehouse/remote.json for `status`. Credentials come only from $NOVA_S3_ACCESS_KEY /
+$NOVA_S3_SECRET_KEY.
 """
 from __future__ import annotations
 
@@ -19,7 +25,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,13 +33,14 @@ from pathlib import Path
 from . import publish
 from .bronze import Lake, atomic_write, fsync_dir, sha256_file
 from .config import Config
-from .db import connect, sql_path
+from .db import connect
 from .errors import NovaError
 from .progress import Progress, silent
 
 log = logging.getLogger("nova.remote")
 
 LAYER_BUCKETS = {"bronze": "nova-bronze", "silver": "nova-silver", "gold": "nova-gold"}
+COMMIT_RETRIES = 8  # a commit racing another plant's is retried with backoff (0.2 s doubling, with jitter)
 STATE_FILE = "remote.json"
 ENV_KEYS = ("NOVA_S3_ACCESS_KEY", "NOVA_S3_SECRET_KEY")
 CHUNK = 1 << 20
@@ -53,6 +59,12 @@ class Store:
     client: object  # minio.Minio
     bucket: str
     endpoint: str
+    site: str = ""
+    delta_options: dict = field(default_factory=dict)
+
+    @property
+    def versions_prefix(self) -> str:
+        return f"{self.site}/versions/"
 
     def keys(self, bucket: str, prefix: str = "") -> dict[str, int]:
         return {o.object_name: o.size for o in self.client.list_objects(bucket, prefix=prefix, recursive=True)}
@@ -73,7 +85,17 @@ def open_store(cfg: Config) -> Store:
     http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=5, read=120), maxsize=4,
                                retries=urllib3.Retry(total=2, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504)))
     client = Minio(r["endpoint"], access_key=access, secret_key=secret, secure=r["secure"], http_client=http)
-    return Store(client, r["bucket"], r["endpoint"])
+    site = cfg.values["site"]["id"]
+    if not site:
+        raise RemoteError("[site] id is not set: every object in the store is keyed by it (a short slug such as "
+                          "ba-salvador)")
+    # delta-rs (object_store) speaks to the same endpoint; conditional PUT ("etag") makes commits safe
+    # without a lock on stores that honour If-Match / If-None-Match (MinIO, SeaweedFS, AWS S3)
+    delta = {"AWS_ENDPOINT_URL": f"{'https' if r['secure'] else 'http'}://{r['endpoint']}",
+             "AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": "us-east-1",
+             "AWS_ALLOW_HTTP": "false" if r["secure"] else "true", "AWS_CONDITIONAL_PUT": "etag",
+             "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false"}
+    return Store(client, r["bucket"], r["endpoint"], site, delta)
 
 
 def _why(exc: Exception) -> str:
@@ -161,23 +183,23 @@ def _push(cfg: Config, store: Store, progress: Progress) -> PushResult:
             client.make_bucket(bucket)
     result = PushResult()
     current = publish.current_version(cfg.warehouse)
-    there = store.keys(store.bucket, "versions/")
+    there = store.keys(store.bucket, store.versions_prefix)
     todo: list[tuple[str, str, Path]] = []  # (bucket, key, local file)
     manifests: dict[str, dict] = {}
     for v in publish.versions(cfg.warehouse):
         path = publish.version_file(cfg.warehouse, v)
-        key = f"versions/{path.stem}.manifest.json"
+        key = f"{store.versions_prefix}{path.stem}.manifest.json"
         if key not in there:
-            todo.append((store.bucket, f"versions/{path.name}", path))
-            manifests[f"versions/{path.name}"] = {"key": key, "version": v, "path": path}
-    bronze_there = store.keys(LAYER_BUCKETS["bronze"])
+            todo.append((store.bucket, f"{store.versions_prefix}{path.name}", path))
+            manifests[f"{store.versions_prefix}{path.name}"] = {"key": key, "version": v, "path": path}
+    bronze_there = store.keys(LAYER_BUCKETS["bronze"], f"{store.site}/")
     bronze_root = cfg.lake / "bronze"
     for path in _bronze_files(cfg, current):
-        key = path.relative_to(bronze_root).as_posix()
+        key = f"{store.site}/{path.relative_to(bronze_root).as_posix()}"
         if bronze_there.get(key) != path.stat().st_size:
             todo.append((LAYER_BUCKETS["bronze"], key, path))
-    layers = _layers_to_send(cfg, store, current)
-    total = sum(p.stat().st_size for _, _, p in todo) + sum(p.stat().st_size for _, _, p in layers)
+    send_layers = current is not None and _layers_version(store) != current
+    total = sum(p.stat().st_size for _, _, p in todo)
     meter = _Bytes(progress, 0, total)
     progress("push", 0, total)
     for bucket, key, path in todo:
@@ -189,18 +211,78 @@ def _push(cfg: Config, store: Store, progress: Progress) -> PushResult:
             result.versions.append(m["version"])
         else:
             result.bronze_files += 1
-    if layers:
-        for bucket, key, path in layers:
-            client.fput_object(bucket, key, str(path), progress=meter)
-            result.bytes += path.stat().st_size
-            result.layer_tables += 1
-        for layer in ("silver", "gold"):
-            _put_json(client, LAYER_BUCKETS[layer], "_version.json",
-                      {"version": current, "tables": sorted(k.split("/")[0] for b, k, _ in layers if b == LAYER_BUCKETS[layer]),
-                       "pushed_at": datetime.now(timezone.utc).isoformat()})
-        shutil.rmtree(cfg.lake / "tmp" / "remote", ignore_errors=True)
+    if send_layers:
+        result.layer_tables = _push_layers(cfg, store, current, progress)
+        _put_json(client, LAYER_BUCKETS["gold"], f"_sites/{store.site}.json",
+                  {"site": store.site, "name": cfg.values["site"]["name"], "version": current,
+                   "pushed_at": datetime.now(timezone.utc).isoformat()})
     progress("push", total, total)
     return result
+
+
+def _layers_version(store: Store) -> int | None:
+    """The version the site's partitions of the Delta tables hold (None: never pushed)."""
+    from minio.error import S3Error
+
+    try:
+        response = store.client.get_object(LAYER_BUCKETS["gold"], f"_sites/{store.site}.json")
+    except S3Error:
+        return None
+    try:
+        return json.loads(response.read()).get("version")
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def delta_uri(layer: str, table: str) -> str:
+    return f"s3://{LAYER_BUCKETS[layer]}/{table}"
+
+
+def _push_layers(cfg: Config, store: Store, current: int, progress: Progress) -> int:
+    """Each silver and gold table of the current version into its Delta table: the site's partition
+    replaced in one commit per table, streamed from DuckDB (Arrow C stream), retried when it races."""
+    con = connect(publish.version_file(cfg.warehouse, current), read_only=True)
+    try:
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                             "WHERE schema_name IN ('silver', 'gold') ORDER BY 1, 2").fetchall()
+        for i, (schema, table) in enumerate(tables):
+            progress("delta", i, len(tables))
+            write_site_partition(con, store, schema, table, f"{schema}.{table}")
+        progress("delta", len(tables), len(tables))
+    finally:
+        con.close()
+    return len(tables)
+
+
+def write_site_partition(con, store: Store, layer: str, table: str, source: str, site: str | None = None) -> int:
+    """Replace one site's partition of a Delta table with the rows of `source` (a table or a
+    parenthesised query), a `site` column first; create the table first when it does not exist.
+    Returns the table version written."""
+    import random
+
+    from deltalake import DeltaTable, write_deltalake
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
+    site = site or store.site  # a validated slug ([a-z0-9-]): safe inside the SQL literal
+    uri, options = delta_uri(layer, table), store.delta_options
+    select = f"SELECT '{site}' AS site, * FROM {source}"
+    for attempt in range(COMMIT_RETRIES + 1):
+        try:
+            if not DeltaTable.is_deltatable(uri, storage_options=options):
+                # created once, empty, before any data: first writers racing on data would race on metadata
+                write_deltalake(uri, con.sql(f"{select} WHERE false"), partition_by=["site"], mode="append",
+                                storage_options=options)
+            write_deltalake(uri, con.sql(select), partition_by=["site"], mode="overwrite", predicate=f"site = '{site}'",
+                            schema_mode="merge", storage_options=options)
+            return DeltaTable(uri, storage_options=options).version()
+        except (CommitFailedError, DeltaError) as exc:
+            text = str(exc).lower()
+            retryable = isinstance(exc, CommitFailedError) or "concurrent" in text or "already exists" in text
+            if attempt == COMMIT_RETRIES or not retryable:
+                raise RemoteError(f"Delta table {uri}: {str(exc).splitlines()[0]}") from None
+            time.sleep(0.2 * 2 ** min(attempt, 5) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
 
 
 def _put_json(client, bucket: str, key: str, data: dict) -> None:
@@ -222,41 +304,6 @@ def _bronze_files(cfg: Config, current: int | None) -> list[Path]:
     finally:
         con.close()
     return [p for p in paths if p.exists()]
-
-
-def _layers_to_send(cfg: Config, store: Store, current: int | None) -> list[tuple[str, str, Path]]:
-    """Each silver and gold table of the current version as Parquet, unless the store has them already."""
-    if current is None:
-        return []
-    try:
-        response = store.client.get_object(LAYER_BUCKETS["gold"], "_version.json")
-        try:
-            if json.loads(response.read()).get("version") == current:
-                return []
-        finally:
-            response.close()
-            response.release_conn()
-    except Exception as exc:  # no such key yet
-        from minio.error import S3Error
-
-        if not isinstance(exc, S3Error):
-            raise
-    folder = cfg.lake / "tmp" / "remote"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    con = connect(publish.version_file(cfg.warehouse, current), read_only=True)
-    out = []
-    try:
-        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                             "WHERE schema_name IN ('silver', 'gold') ORDER BY 1, 2").fetchall()
-        for schema, table in tables:
-            path = folder / schema / f"{table}.parquet"
-            path.parent.mkdir(exist_ok=True)
-            con.execute(f"COPY {schema}.{table} TO '{sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
-            out.append((LAYER_BUCKETS[schema], f"{table}/{table}.parquet", path))
-    finally:
-        con.close()
-    return out
 
 
 # -- state, for status -----------------------------------------------------------------------------
@@ -311,15 +358,15 @@ def _pull(store: Store, dest: Path, version: int | None, progress: Progress) -> 
     client = store.client
     if not client.bucket_exists(store.bucket):
         raise RemoteError(f"bucket {store.bucket} does not exist on {store.endpoint}: nothing has been pushed there")
-    held = sorted(int(k.split("nova_v")[1][:6]) for k in store.keys(store.bucket, "versions/")
+    held = sorted(int(k.split("nova_v")[1][:6]) for k in store.keys(store.bucket, store.versions_prefix)
                   if k.endswith(".manifest.json"))
     if not held:
-        raise RemoteError(f"no version in {store.bucket} on {store.endpoint} yet")
+        raise RemoteError(f"no version of site {store.site} in {store.bucket} on {store.endpoint} yet")
     wanted = held[-1] if version is None else version
     if wanted not in held:
         raise RemoteError(f"v{wanted} is not in the remote store (it holds v{held[0]}–v{held[-1]}, {len(held)} versions)")
     name = f"nova_v{wanted:06d}"
-    response = client.get_object(store.bucket, f"versions/{name}.manifest.json")
+    response = client.get_object(store.bucket, f"{store.versions_prefix}{name}.manifest.json")
     try:
         info = json.loads(response.read())
     finally:
@@ -329,7 +376,7 @@ def _pull(store: Store, dest: Path, version: int | None, progress: Progress) -> 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
     digest, done = hashlib.sha256(), 0
-    response = client.get_object(store.bucket, f"versions/{name}.duckdb")
+    response = client.get_object(store.bucket, f"{store.versions_prefix}{name}.duckdb")
     try:
         with open(tmp, "wb") as out:
             for chunk in response.stream(CHUNK):

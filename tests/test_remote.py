@@ -17,10 +17,29 @@ from seaweed import ENV, SECRET_KEY, Weed
 pytestmark = pytest.mark.slow
 
 
-def with_remote(cfg, endpoint: str) -> Path:
+SITE = "ba-salvador"
+
+
+def with_remote(cfg, endpoint: str, site: str = SITE) -> Path:
     with open(cfg.source, "a") as fh:
-        fh.write(f'\n[remote]\nendpoint = "{endpoint}"\nsecure = false\n')
+        fh.write(f'\n[site]\nid = "{site}"\nname = "{site.title()}"\n\n[remote]\nendpoint = "{endpoint}"\nsecure = false\n')
     return cfg.source
+
+
+def delta_options(store) -> dict:
+    from seaweed import ACCESS_KEY
+    return {"AWS_ENDPOINT_URL": f"http://{store.endpoint}", "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"}
+
+
+def delta_rows(store, layer: str, table: str, sql: str = "SELECT * FROM t", version: int | None = None) -> list[tuple]:
+    """Read a Delta table of the store the way a central team would (delta-rs' QueryBuilder, then DuckDB)."""
+    from deltalake import DeltaTable, QueryBuilder
+
+    dt = DeltaTable(f"s3://nova-{layer}/{table}", storage_options=delta_options(store), version=version)
+    reader = QueryBuilder().register("t", dt).execute(sql)
+    assert reader is not None  # DuckDB finds the Arrow stream by its variable name
+    return duckdb.sql("SELECT * FROM reader").fetchall()
 
 
 def cli(config: Path, *args: str, env: dict | None = None):
@@ -68,8 +87,8 @@ def test_publish_uploads_the_version_and_its_manifest(pushed, store):
     assert "event=progress stage=push done=0" in result.stderr  # off a terminal: progress as log lines
     local = cfg.warehouse / "nova_v000001.duckdb"
     client = store.client()
-    assert read_object(client, "nova-warehouse", "versions/nova_v000001.duckdb") == local.read_bytes()
-    manifest = json.loads(read_object(client, "nova-warehouse", "versions/nova_v000001.manifest.json"))
+    assert read_object(client, "nova-warehouse", f"{SITE}/versions/nova_v000001.duckdb") == local.read_bytes()
+    manifest = json.loads(read_object(client, "nova-warehouse", f"{SITE}/versions/nova_v000001.manifest.json"))
     with warehouse(cfg) as con:
         built_at, as_of = con.execute("SELECT built_at, as_of FROM meta.build").fetchone()
     assert manifest == {"version": 1, "file": "nova_v000001.duckdb", "size": local.stat().st_size,
@@ -81,29 +100,29 @@ def test_publish_uploads_the_version_and_its_manifest(pushed, store):
     no_secret_anywhere(result.stdout, result.stderr, status.stdout, folders=(cfg.warehouse, cfg.lake))
 
 
-def test_layers_are_mirrored_as_parquet(pushed, store, tmp_path):
+def test_layers_are_delta_tables_partitioned_by_site(pushed, store):
     cfg, _ = pushed
     client = store.client()
     bronze = {o.object_name for o in client.list_objects("nova-bronze", recursive=True)}
-    local = {p.relative_to(cfg.lake / "bronze").as_posix() for p in (cfg.lake / "bronze").rglob("*.parquet")}
+    local = {f"{SITE}/{p.relative_to(cfg.lake / 'bronze').as_posix()}" for p in (cfg.lake / "bronze").rglob("*.parquet")}
     assert bronze == local and len(bronze) == 8
     assert all("/year=" in k and "/month=" in k and "/day=" in k for k in bronze)
     with warehouse(cfg) as con:
-        expected = {f"{s}.{t}": n for s, t, n in con.execute(
-            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE schema_name IN ('silver', 'gold')").fetchall()}
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                             "WHERE schema_name IN ('silver', 'gold')").fetchall()
         for layer in ("silver", "gold"):
             keys = {o.object_name for o in client.list_objects(f"nova-{layer}", recursive=True)}
-            tables = {k.split("/")[0] for k in keys if k != "_version.json"}
-            assert {f"{layer}.{t}" for t in tables} == {k for k in expected if k.startswith(layer + ".")}
-            assert all(k == "_version.json" or k == f"{k.split('/')[0]}/{k.split('/')[0]}.parquet" for k in keys)
-            assert json.loads(read_object(client, f"nova-{layer}", "_version.json"))["version"] == 1
-        # a table read back from the store is the table in the warehouse
-        (tmp_path / "r.parquet").write_bytes(read_object(client, "nova-gold", "reorder_status/reorder_status.parquet"))
-        theirs = duckdb.sql(f"SELECT * FROM '{tmp_path / 'r.parquet'}' ORDER BY item_id").fetchall()
-        assert theirs == con.execute("SELECT * FROM gold.reorder_status ORDER BY item_id").fetchall()
-        (tmp_path / "e.parquet").write_bytes(read_object(client, "nova-gold", "external_daily/external_daily.parquet"))
-        assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'e.parquet'}'").fetchall()[0][0] == \
-            one(con, "SELECT count(*) FROM gold.external_daily")
+            held = {k.split("/")[0] for k in keys if not k.startswith("_sites/")}
+            assert held == {t for s, t in tables if s == layer}
+            assert all(k.startswith("_sites/") or "/_delta_log/" in k or f"/site={SITE}/" in k for k in keys)
+        assert json.loads(read_object(client, "nova-gold", f"_sites/{SITE}.json"))["version"] == 1
+        # a table read back from the store is the table in the warehouse, with the site's id
+        theirs = delta_rows(store, "gold", "reorder_status", "SELECT * FROM t ORDER BY item_id")
+        mine = con.execute(f"SELECT '{SITE}' AS site, * FROM gold.reorder_status ORDER BY item_id").fetchall()
+        assert [tuple(r) for r in theirs] == mine
+        for schema, table in tables:
+            n = delta_rows(store, schema, table, "SELECT count(*) FROM t")[0][0]
+            assert n == one(con, f"SELECT count(*) FROM {schema}.{table}"), (schema, table)
 
 
 def test_a_second_push_sends_nothing(pushed):
@@ -114,9 +133,9 @@ def test_a_second_push_sends_nothing(pushed):
 
 def test_pull_is_byte_for_byte_and_a_corrupted_object_is_refused(pushed, store, tmp_path):
     cfg, _ = pushed
-    # an analyst's config: only [remote]
+    # an analyst's config: only [remote] and which plant's versions
     analyst = tmp_path / "analyst.toml"
-    analyst.write_text(f'[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
+    analyst.write_text(f'[site]\nid = "{SITE}"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
     result = cli(analyst, "pull", str(tmp_path / "copy.duckdb"))
     assert result.returncode == 0, result.stderr
     assert "pulled v1 (as of 2025-10-24" in result.stdout and "sha256 verified" in result.stdout
@@ -130,7 +149,7 @@ def test_pull_is_byte_for_byte_and_a_corrupted_object_is_refused(pushed, store, 
     client = store.client()
     damaged = bytearray(original)
     damaged[len(damaged) // 2] ^= 0xFF
-    client.put_object("nova-warehouse", "versions/nova_v000001.duckdb", io.BytesIO(bytes(damaged)), len(damaged))
+    client.put_object("nova-warehouse", f"{SITE}/versions/nova_v000001.duckdb", io.BytesIO(bytes(damaged)), len(damaged))
     try:
         (tmp_path / "copy.duckdb").write_bytes(b"the analyst's previous copy")
         refused = cli(analyst, "pull", str(tmp_path / "copy.duckdb"))
@@ -139,7 +158,7 @@ def test_pull_is_byte_for_byte_and_a_corrupted_object_is_refused(pushed, store, 
         assert (tmp_path / "copy.duckdb").read_bytes() == b"the analyst's previous copy"
         assert not list(tmp_path.glob(".*.part"))
     finally:
-        client.put_object("nova-warehouse", "versions/nova_v000001.duckdb", io.BytesIO(original), len(original))
+        client.put_object("nova-warehouse", f"{SITE}/versions/nova_v000001.duckdb", io.BytesIO(original), len(original))
     no_secret_anywhere(result.stdout, result.stderr, refused.stderr, folders=(tmp_path,))
 
 
@@ -169,7 +188,7 @@ def test_store_down_never_blocks_a_publish_and_catches_up_when_back(tmp_path):
         assert back.returncode == 0, back.stderr
         assert "nothing new: v1 keeps serving" in back.stdout and "remote store: sent v1, 8 bronze file(s)" in back.stdout
         client = weed.client()
-        assert read_object(client, "nova-warehouse", "versions/nova_v000001.duckdb") == \
+        assert read_object(client, "nova-warehouse", f"{SITE}/versions/nova_v000001.duckdb") == \
             (cfg.warehouse / "nova_v000001.duckdb").read_bytes()
         assert f"remote      {weed.endpoint}: in sync at v1" in cli(cfg.source, "status").stdout
     finally:

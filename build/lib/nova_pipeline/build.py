@@ -1,0 +1,397 @@
+"""One build: land new drops, rebuild silver and gold into a fresh file, check, publish."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from statistics import NormalDist
+
+import duckdb
+
+from . import __version__, publish
+from .bronze import Drop, Lake, atomic_write
+from .catalog import catalog_rows
+from .checks import blocking_failures, run_checks
+from .config import Config
+from .db import connect, run_script, sql_path
+from .errors import BuildLocked, ChecksFailed, WarehouseError
+from .ingest import discover, ingest
+from .progress import Progress, silent
+from .sources.registry import SOURCES
+from .silver import SUMMARIES, MergeResult, SilverStore, create_empty_views
+
+log = logging.getLogger("nova.build")
+LAST_BUILD = "last_build.json"
+
+
+@dataclass
+class BuildResult:
+    outcome: str  # published | nothing_new | blocked | failed
+    version: int | None = None
+    new_drops: list[dict] = field(default_factory=list)
+    checks: list[tuple] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None  # outcome failed: the error's first line
+
+    @property
+    def message(self) -> str:
+        if self.outcome == "published":
+            return f"published v{self.version} ({len(self.new_drops)} new drop(s)) in {self.seconds:.2f} s"
+        if self.outcome == "nothing_new":
+            return f"nothing new: v{self.version} keeps serving" if self.version else "nothing new: no drops found"
+        failed = ", ".join(c[0] for c in blocking_failures(self.checks))
+        return f"blocked by failed checks ({failed}); v{self.version} keeps serving" if self.version else \
+            f"blocked by failed checks ({failed}); nothing is published yet"
+
+
+def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = frozenset(), full: bool = False) -> BuildResult:
+    """One build under the lock. A failure is recorded (last_build.json: outcome failed, the error's
+    first line) for `status` and monitoring, then raised; an OSError that names no file is given the
+    folder it happened in."""
+    started = time.monotonic()
+    where = Where(cfg.lake)
+    try:
+        return _build(cfg, progress, hold, started, where, full)
+    except (ChecksFailed, BuildLocked):
+        raise
+    except Exception as exc:
+        if isinstance(exc, OSError) and not exc.filename:
+            exc = WarehouseError(f"{exc.strerror or exc} [Errno {exc.errno}] while writing in {where.path}")
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        try:
+            _write_last_build(cfg.warehouse, BuildResult("failed", publish.current_version(cfg.warehouse),
+                                                         error=first), started)
+        except OSError:
+            pass  # the disk that failed the build may refuse this too; the daemon records it then
+        raise exc
+
+
+@dataclass
+class Where:
+    """The folder a build is writing in, to name it in errors that name none (ENOSPC on write)."""
+    path: Path
+
+
+def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: float, where: Where,
+           full: bool = False) -> BuildResult:
+    lake = Lake(cfg.lake)
+    with publish.BuildLock(cfg.warehouse):
+        publish.remove_orphans(cfg.warehouse)
+        served = publish.recover_unserved(cfg.warehouse, validate_file)
+        if served:
+            log.warning("event=unserved_version_recovered version=%d why='a build was stopped between publishing "
+                        "it and swapping current; it is complete and now serves'", served)
+        lake.prepare()
+        SilverStore(lake.root).clean()
+        temp = publish.temp_file(cfg.warehouse)
+        con = connect(temp)
+        b = cfg.values["build"]
+        con.execute(f"SET temp_directory = '{sql_path(lake.tmp)}'")
+        con.execute(f"SET memory_limit = '{b['memory_limit']}'")
+        if b["threads"]:
+            con.execute(f"SET threads = {int(b['threads'])}")
+        con.execute("SET preserve_insertion_order = false")  # lets big writes stream; order is always explicit
+        try:
+            new, waiting = land_new_drops(con, cfg, lake, progress, hold)
+            previous = publish.current_version(cfg.warehouse)
+            prev_keys, prev_waiting = attach_previous(con, cfg.warehouse, previous)
+            pending = lake.known(con)[0] - prev_keys
+            now_waiting = {(w["path"], w["reason"]) for w in waiting}
+            if not pending and now_waiting == prev_waiting and not full:
+                con.close()
+                _discard(temp)
+                result = BuildResult("nothing_new", previous, new, seconds=time.monotonic() - started)
+                _write_last_build(cfg.warehouse, result, started)
+                return result
+            version = publish.next_version(cfg.warehouse)
+            where.path = temp
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full)
+            con.execute("CHECKPOINT")
+            con.close()
+            result = BuildResult("published", version, new, checks)
+            if blocking_failures(checks):
+                _discard(temp)
+                result.outcome, result.version = "blocked", previous
+                _write_last_build(cfg.warehouse, result, started)
+                raise ChecksFailed(result.message)
+            progress("publish", 0, 1)
+            where.path = cfg.warehouse
+            validate_file(temp)
+            publish.finalize(temp, cfg.warehouse, version)
+            publish.apply_retention(cfg.warehouse, cfg.get("publish", "retention"))
+            progress("publish", 1, 1)
+            result.seconds = time.monotonic() - started
+            _write_last_build(cfg.warehouse, result, started)
+            log.info("event=published version=%d new_drops=%d seconds=%.2f", version, len(new), result.seconds)
+            return result
+        finally:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+            _discard(temp)
+
+
+def _discard(temp: Path) -> None:
+    for p in (temp, temp.with_name(temp.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
+                   hold: frozenset[Path] = frozenset()) -> tuple[list[dict], list[dict]]:
+    """Land every drop not in the ledger yet. Returns (what was done, files waiting: unreadable now)."""
+    known_keys, known_shas = lake.known(con)
+    cache = lake.load_hash_cache()
+    candidates = discover(cfg, hold)
+    todo: list[tuple[Drop, str | None]] = []
+    waiting: list[dict] = []
+    for c in candidates:
+        if c.refused:  # never opened: the identity is the link's target, not its content
+            sha = hashlib.sha256(f"link:{os.readlink(c.path) if c.path.is_symlink() else c.path}".encode()).hexdigest()
+            drop = Drop(c.path, c.rel, c.kind, sha, 0)
+            if drop.key not in known_keys:
+                todo.append((drop, c.refused))
+            continue
+        try:
+            sha, size = lake.hash_of(c.path, cache)
+        except FileNotFoundError:  # vanished between listing and reading
+            continue
+        except OSError as exc:  # unreadable (permissions, I/O): visible as waiting until it can be read
+            reason = f"cannot be read ({exc.strerror or exc}); it is taken as soon as it can be read"
+            if isinstance(exc, PermissionError):
+                reason = (f"cannot be read by the service user ({exc.strerror}); give it read permission "
+                          "(e.g. chmod g+r) and it is taken at the next build")
+            waiting.append({"path": c.rel, "kind": c.kind, "reason": reason})
+            log.warning("event=drop_waiting file=%s reason=%r", c.rel, reason)
+            continue
+        drop = Drop(c.path, c.rel, c.kind, sha, size)
+        if drop.key not in known_keys:
+            todo.append((drop, None))
+    lake.save_hash_cache(cache)
+    done = []
+    seen = dict.fromkeys(known_shas)
+    max_quantity = cfg.get("ingest", "max_quantity")
+    for i, (drop, refused) in enumerate(todo):
+        progress("land", i, len(todo))
+        now = datetime.now(timezone.utc)
+        if refused:
+            lake.quarantine_file(drop, refused, now, copy=False)
+            fields = dict(status="rejected", reason=refused, received_at=now)
+            lake.record(con, drop, **fields)
+            log.warning("event=drop_rejected file=%s kind=%s reason=%r", drop.rel, drop.kind, refused)
+        elif drop.sha256 in seen:
+            fields = dict(status="duplicate", reason="same bytes as a drop already processed", received_at=now)
+            lake.record(con, drop, **fields)
+            log.info("event=drop_duplicate file=%s sha256=%s", drop.rel, drop.sha256[:12])
+        else:
+            fields = ingest(con, lake, drop, max_quantity)
+        seen[drop.sha256] = None
+        done.append({"file": drop.rel, "kind": drop.kind, **{k: fields.get(k) for k in ("status", "reason", "rows_loaded", "rows_rejected")}})
+    progress("land", len(todo), len(todo))
+    return done, waiting
+
+
+def attach_previous(con, warehouse: Path, previous: int | None) -> tuple[set[str], set[tuple[str, str]]]:
+    """Attach the serving version read-only (statuses, history); return the drop keys it contains
+    and the files it listed as waiting (path, reason)."""
+    if previous is None:
+        return set(), set()
+    try:
+        con.execute(f"ATTACH '{sql_path(publish.version_file(warehouse, previous))}' AS prev (READ_ONLY)")
+        keys = {r[0] for r in con.execute("SELECT drop_key FROM prev.meta.source_files").fetchall()}
+    except duckdb.Error as exc:
+        log.warning("event=previous_unreadable version=%s error=%r", previous, str(exc).splitlines()[0])
+        con.execute("DETACH DATABASE IF EXISTS prev")
+        return set(), set()
+    try:
+        waiting = {(p, r) for p, r in con.execute("SELECT path, reason FROM prev.meta.waiting_files").fetchall()}
+    except duckdb.Error:  # a version from before waiting files were recorded
+        waiting = set()
+    return keys, waiting
+
+
+def _has_prev(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
+
+
+def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
+             waiting: list[dict] = (), full: bool = False):
+    """Rebuild silver, gold and meta inside the temp file; return the check results."""
+    steps = 5
+    progress("build", 0, steps)
+    con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE TABLE meta.waiting_files (path VARCHAR, kind VARCHAR, reason VARCHAR, seen_at TIMESTAMPTZ)")
+    if waiting:
+        con.executemany("INSERT INTO meta.waiting_files VALUES (?, ?, ?, now())",
+                        [(w["path"], w["kind"], w["reason"]) for w in waiting])
+    con.execute(f"CREATE TABLE meta.source_files AS SELECT * FROM read_parquet('{lake.ledger_glob()}') ORDER BY received_at")
+    if lake.has_rejects():
+        con.execute(f"CREATE TABLE meta.rejected_rows AS SELECT * FROM read_parquet('{lake.rejects_glob()}') ORDER BY file_name, line_number")
+    else:
+        con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
+    progress("build", 1, steps)
+    merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"])
+    run_script(con, "silver")
+    progress("build", 2, steps)
+    _holidays(con)
+    con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR, suggested_order_qty DOUBLE, "
+                "basis VARCHAR, model_version VARCHAR)")
+    if _has_prev(con):
+        con.execute("INSERT INTO previous_status SELECT item_id, status, suggested_order_qty, basis, model_version "
+                    "FROM prev.gold.reorder_status")
+    r = cfg.values["reorder"]
+    # z for each service level the planner's newest sheet names (DuckDB has no inverse normal CDF)
+    levels = [row[0] for row in con.execute("SELECT DISTINCT service_level FROM silver.parameters "
+                                             "WHERE service_level IS NOT NULL").fetchall()]
+    con.execute("CREATE TEMP TABLE z_levels (service_level DOUBLE, z DOUBLE)")
+    if levels:
+        con.executemany("INSERT INTO z_levels VALUES (?, ?)", [(lv, NormalDist().inv_cdf(lv)) for lv in levels])
+    run_script(con, "gold", {
+        "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
+        "service_level": r["service_level"], "review_days": r["review_days"],
+        "default_lead_time_days": r["default_lead_time_days"],
+        "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and _has_prev(con),
+    })
+    progress("build", 3, steps)
+    _meta(con, cfg, version, previous, n_new)
+    progress("build", 4, steps)
+    results = run_checks(con, skip=("build_complete",))
+    con.executemany("INSERT INTO meta.checks VALUES (?, ?, ?, ?)", results)
+    _history(con, version, n_new, results)
+    # The completeness marker: the last write of the build.
+    con.execute("UPDATE meta.build SET complete = true")
+    if _has_prev(con):
+        con.execute("DETACH prev")
+    progress("build", 5, steps)
+    return results
+
+
+# Small silver tables are copied into each version (analysts read them there); silver.requisition,
+# every supplies line of all history, stays in the lake and gold reads it through a view.
+IN_VERSION = {"stock": (), "forecast": ("source_line",), "parameters": (), "external_selic": ("source_line",),
+              "external_ptax": ("source_line",), "external_ipca": ("source_line",), "external_weather": ("source_line",)}
+
+
+def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, history_days: int) -> MergeResult:
+    """Bring the lake's silver up to date with the ledger (only what changed, unless full) and expose it."""
+    store = SilverStore(lake.root)
+    loaded = con.execute("SELECT drop_key, kind, bronze_path FROM meta.source_files WHERE status = 'loaded' "
+                         "ORDER BY received_at, drop_key").fetchall()
+    create_empty_views(con)
+    result = store.merge(con, [(k, kind, str(lake.resolve(p))) for k, kind, p in loaded],
+                         f"b{version:06d}-{os.getpid()}", full, progress)
+    manifest = store.manifest()
+    con.execute("CREATE SCHEMA IF NOT EXISTS silver")
+    for name, dropped in IN_VERSION.items():
+        exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
+        con.execute(f"CREATE TABLE silver.{name} AS SELECT *{exclude} FROM {store.relation(name, manifest)}")
+    # gold's views: the per-partition summaries for all history, and the lines of the partitions that
+    # the reorder window (and the forecasts' days) reach; no view reads every line
+    for name in SUMMARIES:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW sum_{name} AS SELECT * FROM {store.relation(name, manifest)}")
+    as_of = con.execute("SELECT coalesce((SELECT max(position_date) FROM silver.stock), "
+                        "(SELECT max(last_d) FROM sum_req_item))").fetchone()[0]
+    first_forecast = con.execute('SELECT min("date") FROM silver.forecast').fetchone()[0]
+    parts = sorted(manifest["tables"].get("requisition", {}))
+    if as_of is None:
+        window = lines = []
+    else:
+        start = as_of - timedelta(days=history_days - 1)
+        window = [p for p in parts if p == "none" or p >= f"{start:%Y-%m}"]
+        reach = min(start - timedelta(days=29), first_forecast or as_of)
+        lines = [p for p in parts if p != "none" and p >= f"{reach:%Y-%m}"]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW requisition_window AS SELECT * FROM "
+                f"{store.relation('requisition', manifest, set(window))}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
+                f"{store.relation('req_demand', manifest, set(lines))}")
+    log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,
+             ",".join(f"{t}:{n}" for t, n in result.rewritten.items()) or "none", result.full)
+    return result
+
+
+def _holidays(con) -> None:
+    import holidays  # heavy import, only when a build needs the calendar
+
+    years = con.execute("SELECT min(year(d)), max(year(d)) FROM data_days").fetchone()  # view of silver.sql
+    rows = []
+    if years[0] is not None:
+        cal = holidays.country_holidays("BR", subdiv="BA", years=range(years[0], years[1] + 1))
+        rows = sorted(cal.items())
+    con.execute('CREATE TEMP TABLE holiday_calendar ("date" DATE, name VARCHAR)')
+    if rows:
+        con.executemany("INSERT INTO holiday_calendar VALUES (?, ?)", rows)
+
+
+def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> None:
+    con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
+                   previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
+                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER, site_id VARCHAR,
+                   site_name VARCHAR)""")
+    f, site = cfg.values["freshness"], cfg.values["site"]
+    con.execute(
+        "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), "
+        "?, ?, false, NULL, ?, ?, ?, ?",
+        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"],
+         site["id"] or None, site["name"] or None])
+    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
+    con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
+                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR)""")
+    con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
+    con.executemany("INSERT INTO meta.sources VALUES (?, ?, ?, ?, ?)",
+                    [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
+    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
+    con.executemany("INSERT INTO meta.tables VALUES (?, ?, ?, ?, ?)", catalog_rows(con))
+
+
+def _history(con, version: int, n_new: int, results) -> None:
+    failed = ", ".join(r[0] for r in results if not r[2]) or None
+    if _has_prev(con):
+        try:
+            con.execute("INSERT INTO meta.build_history SELECT * FROM prev.meta.build_history ORDER BY version DESC LIMIT 49")
+        except duckdb.Error:
+            pass  # an older file without history: start a new one
+    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published'",
+                [version, n_new, failed])
+
+
+def validate_file(path: Path) -> None:
+    """Reopen the closed temp file read-only and insist on the completeness marker before the swap."""
+    con = connect(path, read_only=True)
+    try:
+        ok = con.execute("SELECT count(*) FROM meta.build WHERE complete").fetchone()[0] == 1
+        n = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema IN ('gold', 'meta')").fetchone()[0]
+    finally:
+        con.close()
+    if not ok or n < 15:
+        raise WarehouseError(f"{path}: build record or tables missing after close; not publishing")
+
+
+def _write_last_build(warehouse: Path, result: BuildResult, started: float) -> None:
+    data = {"outcome": result.outcome, "version": result.version, "at": datetime.now(timezone.utc).isoformat(),
+            "error": result.error, "retry_at": None,
+            "seconds": round(time.monotonic() - started, 3), "new_drops": result.new_drops,
+            "failed_checks": [c[0] for c in blocking_failures(result.checks)]}
+    atomic_write(warehouse / LAST_BUILD, json.dumps(data, default=str, indent=1))
+
+
+def record_retry(warehouse: Path, exit_code: int, retry_in: float) -> None:
+    """The daemon's note on a failed build: when it retries (monitoring says WARNING until then).
+    A build that could not record its own failure (a full disk) is recorded here."""
+    path = warehouse / LAST_BUILD
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    if data.get("outcome") != "failed":
+        data = {"outcome": "failed", "version": None, "at": datetime.now(timezone.utc).isoformat(),
+                "error": f"the build exited with code {exit_code} without recording why (see the service log)"}
+    data["retry_at"] = datetime.fromtimestamp(time.time() + retry_in, timezone.utc).isoformat()
+    try:
+        atomic_write(path, json.dumps(data, default=str, indent=1))
+    except OSError as exc:
+        log.warning("event=last_build_unrecorded error=%r", exc.strerror)

@@ -1,0 +1,132 @@
+"""Data checks in the spirit of dbt tests. Each is one SELECT that counts offending rows.
+
+`error` checks block publication; `warn` checks are recorded. The same list runs at build time
+and in `nova-pipeline verify` against a read-only file, so they are plain SELECTs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: str  # error | warn
+    sql: str       # SELECT returning one number: offending rows (0 = pass)
+    what: str
+
+
+def _unique(table: str, key: str) -> str:
+    return f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+
+
+def _not_null(table: str, cols: str) -> str:
+    return f"SELECT count(*) FROM {table} WHERE " + " OR ".join(f"{c} IS NULL" for c in cols.split(", "))
+
+
+def _both(a: str, b: str) -> str:
+    return f"SELECT ({a}) + ({b})"
+
+
+def _fk(table: str, col: str, dim: str, dim_col: str) -> str:
+    return (f"SELECT count(*) FROM {table} t WHERE t.{col} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {dim} d WHERE d.{dim_col} = t.{col})")
+
+
+def _null_share(table: str, col: str, limit: float = 0.01) -> str:
+    # Offending rows reported only when the share of NULLs reaches the limit.
+    return (f"SELECT CASE WHEN count(*) > 0 AND count(*) FILTER (WHERE {col} IS NULL) >= {limit} * count(*) "
+            f"THEN count(*) FILTER (WHERE {col} IS NULL) ELSE 0 END FROM {table}")
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("build_complete", "error",
+          "SELECT CASE WHEN (SELECT count(*) FROM meta.build WHERE complete) = 1 THEN 0 ELSE 1 END",
+          "the file carries exactly one completed build record"),
+    Check("dim_item_key", "error", _both(_unique("gold.dim_item", "item_id"), _not_null("gold.dim_item", "item_id")),
+          "gold.dim_item.item_id is not null and unique"),
+    Check("dim_depot_key", "error", _unique("gold.dim_depot", "depot"), "gold.dim_depot.depot is unique"),
+    Check("dim_supplier_key", "error", _unique("gold.dim_supplier", "supplier"), "gold.dim_supplier.supplier is unique"),
+    Check("dim_date_key", "error", _unique("gold.dim_date", '"date"'), "gold.dim_date.date is unique"),
+    Check("fact_requisition_key", "error",
+          _both(_unique("gold.fact_requisition", "requisition_key"),
+                _not_null("gold.fact_requisition", "requisition_key, item_id, quantity")),
+          "gold.fact_requisition: key unique, item and quantity present"),
+    Check("fact_stock_key", "error", _unique("gold.fact_stock", "position_date, depot, item_id"),
+          "one stock row per snapshot date, depot and item"),
+    Check("fact_forecast_key", "error",
+          _unique("gold.fact_forecast", 'item_id, "date", model_version, generated_at, source, dataset_id'),
+          "one forecast per run, item and day"),
+    Check("reorder_status_key", "error", _unique("gold.reorder_status", "item_id"), "one reorder row per item"),
+    Check("requisition_item_exists", "error", _fk("gold.fact_requisition", "item_id", "gold.dim_item", "item_id"),
+          "every requisition's item is in gold.dim_item"),
+    Check("requisition_depot_exists", "error", _fk("gold.fact_requisition", "depot", "gold.dim_depot", "depot"),
+          "every requisition's depot is in gold.dim_depot"),
+    Check("requisition_supplier_exists", "error", _fk("gold.fact_requisition", "supplier", "gold.dim_supplier", "supplier"),
+          "every requisition's supplier is in gold.dim_supplier"),
+    Check("requisition_date_exists", "error", _fk("gold.fact_requisition", "request_date", "gold.dim_date", '"date"'),
+          "every request date is in gold.dim_date"),
+    Check("stock_item_exists", "error", _fk("gold.fact_stock", "item_id", "gold.dim_item", "item_id"),
+          "every stock row's item is in gold.dim_item"),
+    Check("forecast_item_exists", "warn", _fk("gold.fact_forecast", "item_id", "gold.dim_item", "item_id"),
+          "every forecast item is a known item"),
+    Check("status_accepted_values", "error",
+          "SELECT count(*) FROM gold.reorder_status WHERE status NOT IN ('stockout', 'below_reorder', 'ok') "
+          "OR basis NOT IN ('history', 'forecast')", "status and basis take only their accepted values"),
+    Check("source_status_accepted_values", "error",
+          "SELECT count(*) FROM meta.source_files WHERE status NOT IN ('loaded', 'rejected', 'duplicate')",
+          "meta.source_files.status is loaded, rejected or duplicate"),
+    Check("quantity_positive", "error", "SELECT count(*) FROM gold.fact_requisition WHERE NOT quantity > 0",
+          "requisition quantities are > 0"),
+    Check("forecast_non_negative", "error", "SELECT count(*) FROM gold.fact_forecast WHERE NOT forecast >= 0",
+          "forecasts are >= 0"),
+    Check("stock_non_negative", "error", "SELECT count(*) FROM gold.fact_stock WHERE on_hand < 0 OR on_order < 0",
+          "stock on hand and on order are >= 0"),
+    Check("reorder_numbers_sane", "error",
+          "SELECT count(*) FROM gold.reorder_status WHERE avg_daily_demand < 0 OR demand_std < 0 "
+          "OR lead_time_days < 1 OR safety_stock < 0 OR suggested_order_qty < 0",
+          "reorder figures are within their ranges"),
+    Check("request_date_null_share", "warn", _null_share("gold.fact_requisition", "request_date"),
+          "under 1 % of requisitions lack a request date"),
+    Check("item_null_share", "warn", _null_share("gold.fact_requisition", "family"),
+          "under 1 % of requisitions lack a family"),
+    Check("external_daily_key", "error", _unique("gold.external_daily", '"date"'), "one gold.external_daily row per day"),
+    Check("external_date_exists", "error", _fk("gold.external_daily", '"date"', "gold.dim_date", '"date"'),
+          "every day of the public series is in gold.dim_date"),
+    Check("conservation", "error",
+          "SELECT count(*) FROM meta.source_files WHERE status <> 'duplicate' AND rows_read <> rows_loaded + rows_rejected",
+          "per file: rows read = rows loaded + rows rejected"),
+    Check("rejected_rows_accounted", "error",
+          "SELECT count(*) FROM (SELECT s.file_name, s.rows_rejected, count(r.line_number) AS n FROM meta.source_files s "
+          "LEFT JOIN meta.rejected_rows r ON r.sha256 = s.sha256 WHERE s.status <> 'duplicate' "
+          "GROUP BY ALL HAVING n <> s.rows_rejected)",
+          "every rejected row of every file is in meta.rejected_rows"),
+    Check("negative_lead_times", "warn", "SELECT coalesce(sum(negative_lines), 0) FROM gold.item_lead_time",
+          "purchase dates before their request dates (kept, flagged, never used as lead times)"),
+    Check("tables_described", "warn",
+          "SELECT count(*) FROM information_schema.columns c WHERE c.table_schema IN ('silver', 'gold', 'meta') "
+          "AND NOT EXISTS (SELECT 1 FROM meta.tables t WHERE t.schema_name = c.table_schema "
+          "AND t.table_name = c.table_name AND t.column_name = c.column_name)",
+          "every column is described in meta.tables"),
+)
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = ()) -> list[tuple[str, str, bool, str]]:
+    """Run every check (but those in skip); return rows (name, severity, passed, detail)."""
+    results = []
+    for check in CHECKS:
+        if check.name in skip:
+            continue
+        try:
+            bad = con.execute(check.sql).fetchone()[0]
+            detail = check.what if bad == 0 else f"{bad} offending row(s): {check.what}"
+            results.append((check.name, check.severity, bad == 0, detail))
+        except duckdb.Error as exc:
+            results.append((check.name, check.severity, False, f"could not run: {str(exc).splitlines()[0]}"))
+    return results
+
+
+def blocking_failures(results) -> list[tuple[str, str, bool, str]]:
+    return [r for r in results if r[1] == "error" and not r[2]]

@@ -1,0 +1,79 @@
+"""DuckDB connections: offline (no extension downloads) and with the project's SQL macros."""
+from __future__ import annotations
+
+import logging
+import time
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+@cache
+def sql_text(name: str) -> str:
+    """The text of nova_pipeline/sql/<name>.sql."""
+    return resources.files("nova_pipeline").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def connect(path: str | Path = ":memory:", read_only: bool = False, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    config = dict(OFFLINE)
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    if not read_only:
+        con.execute(sql_text("macros"))
+    return con
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the file holds schema.table (files built by older releases lack newer tables)."""
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                       [schema, table]).fetchone()[0] > 0
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop temporary relations, each a view or a table, where they exist."""
+    for name in names:
+        if con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = ?", [name]).fetchone()[0]:
+            con.execute(f"DROP VIEW {name}")
+        else:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def sql_path(path: str | Path) -> str:
+    """A path inside a single-quoted SQL string literal."""
+    return str(path).replace("'", "''")
+
+
+log = logging.getLogger("nova.sql")
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run every statement of sql/<name>.sql; `$name` placeholders come from params."""
+    timed = log.isEnabledFor(logging.DEBUG)  # [log] level = "debug": the cost of every statement
+    for statement in split_statements(sql_text(name)):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        start = time.perf_counter()
+        con.execute(statement, used) if used else con.execute(statement)
+        if timed:
+            head = " ".join(statement.split())[:80]
+            log.debug("event=sql script=%s seconds=%.3f statement=%r", name, time.perf_counter() - start, head)
+
+
+def split_statements(text: str) -> list[str]:
+    # Our .sql files keep one statement per `;` at a line end; no string literal ends a line with `;`.
+    parts, current = [], []
+    for line in text.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            parts.append("\n".join(current).strip())
+            current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        parts.append(tail)
+    return [p for p in parts if p.strip(" ;\n")]

@@ -1,0 +1,353 @@
+"""Silver in the lake: typed, de-duplicated Parquet per table, partitioned, kept up to date by merging
+only what changed.
+
+Layout: lake/silver/<table>/<build id>/part=<p>/data_0.parquet, and lake/silver/_manifest.json,
+which names the one file serving each partition and the drops merged so far. A build:
+
+1. types the rows of the drops not merged yet (read from their bronze files, so a full rebuild and
+   an incremental one run the very same SQL),
+2. finds the partitions those rows fall in (the month of the date in the table's key),
+3. rewrites only those partitions: the old file's rows plus the new rows, one row per key, the
+   winner chosen by the table's rule (first seen for supplies lines, newest delivery otherwise),
+4. writes the manifest (temporary name, fsync, rename): until then nothing that serves changed,
+   and files no manifest names are leftovers of a killed build, removed at the next start.
+
+A key always falls in one partition (the partition is a function of the key), so merging a
+partition with the new rows gives exactly what one pass over every drop would: `--full` (or a
+manifest that does not match the ledger) starts from an empty manifest and proves it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .bronze import atomic_write
+from .db import sql_path
+from .errors import WarehouseError
+
+log = logging.getLogger("nova.silver")
+
+MANIFEST = "_manifest.json"
+SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
+WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
+FORMAT = 4  # bump when a silver table's columns or rules change: the next build rebuilds silver
+
+
+NEWEST = "ingested_at DESC, source_line DESC"  # the newest delivery wins (then the later line)
+
+
+@dataclass(frozen=True)
+class SilverTable:
+    name: str          # silver.<name>
+    kinds: tuple[str, ...]  # bronze kinds it is made from
+    select: str        # SQL over `{bronze}` (bronze columns + file_name, sha256, ingested_at)
+    key: str           # columns that identify a row
+    winner: str        # ORDER BY giving the row that stays first
+    partition: str     # SQL over the selected columns: the partition a row lives in
+    unique_in_drop: bool = False  # no key repeats inside one drop (ingestion rejects repeats)
+
+
+def _series(name: str, columns: str, key: str, winner: str) -> SilverTable:
+    """A public series: its kind's columns plus the fetch's lineage, one partition."""
+    return SilverTable(name, (name,), f"SELECT {columns}, file_name AS source_file, ingested_at, "
+                                      f"line_number AS source_line FROM {{bronze}}", key=key, winner=winner, partition="'all'")
+
+
+TABLES: tuple[SilverTable, ...] = (
+    # A line present in two exports is one line; identical lines inside one export stay separate:
+    # the key is the line's content plus its occurrence number among identical lines of its file.
+    SilverTable(
+        "requisition", ("suprimentos",),
+        """SELECT content_hash || '-' || occurrence AS requisition_key,
+               clean_text(depot) AS depot, trim(item_id) AS item_id, clean_text(description) AS description,
+               clean_text(family) AS family, clean_text(supplier) AS supplier, br_number(quantity) AS quantity,
+               norm_unit(unit) AS unit, br_date(required_date) AS required_date,
+               clean_text(request_no) AS request_no, br_date(request_date) AS request_date,
+               br_date(purchase_date) AS purchase_date,
+               file_name AS source_file, line_number AS source_line, ingested_at
+           FROM {bronze}""",
+        key="requisition_key", winner="ingested_at, source_file, source_line",
+        partition="coalesce(strftime(request_date, '%Y-%m'), 'none')", unique_in_drop=True),
+    # One row per snapshot date, depot and item; a snapshot delivered twice keeps its newest delivery.
+    SilverTable(
+        "stock", ("estoque",),
+        """SELECT br_date(position_date) AS position_date, trim(depot) AS depot, trim(item_id) AS item_id,
+               clean_text(description) AS description, norm_unit(unit) AS unit,
+               br_number(on_hand) AS on_hand, coalesce(br_number(on_order), 0) AS on_order,
+               file_name AS source_file, line_number AS source_line, ingested_at
+           FROM {bronze}""",
+        key="position_date, depot, item_id", winner=NEWEST,
+        partition="strftime(position_date, '%Y-%m')", unique_in_drop=True),
+    # Forecast rows as the ML environment delivered them, one per run, item and day.
+    SilverTable(
+        "forecast", ("forecast",),
+        """SELECT trim(item_id) AS item_id, "date", forecast, forecast_lower, forecast_upper,
+               model_version, generated_at, source, dataset_id,
+               file_name AS source_file, sha256, ingested_at, line_number AS source_line
+           FROM {bronze}""",
+        key='model_version, generated_at, source, dataset_id, item_id, "date"', winner=NEWEST,
+        partition="strftime(generated_at AT TIME ZONE 'UTC', '%Y-%m')", unique_in_drop=True),
+    # The planner's sheets as delivered; gold uses the newest loaded sheet only (it is the whole sheet).
+    SilverTable(
+        "parameters", ("parametros",),
+        """SELECT trim(item_id) AS item_id, br_number(pack_size) AS pack_size, br_number(min_order_qty) AS min_order_qty,
+               br_number(service_level) AS service_level, br_number(lead_time_days) AS lead_time_days,
+               file_name AS source_file, sha256, ingested_at, line_number AS source_line
+           FROM {bronze}""",
+        key="sha256, item_id", winner=NEWEST, partition="'all'", unique_in_drop=True),
+    # Public series: fetches overlap by design, so one value per day (hour, bulletin, month): the newest
+    # fetch wins, except that an hour the archive did not have yet never replaces one it had.
+    *(_series(name, columns, key, winner) for name, columns, key, winner in (
+        ("external_selic", '"date", selic_pct', '"date"', NEWEST),
+        ("external_ptax", '"date", quoted_at, bulletin, buy AS buy_brl, sell AS sell_brl', "quoted_at, bulletin", NEWEST),
+        ("external_ipca", '"date" AS "month", ipca_pct, month_name', '"month"', NEWEST),
+        ("external_weather", 'time_utc, "date" AS local_date, temperature_c, humidity_pct, precipitation_mm, wind_kmh, '
+                             "latitude, longitude", "time_utc", f"temperature_c IS NULL, {NEWEST}"),
+    )),
+)
+BY_NAME = {t.name: t for t in TABLES}
+
+# Per-partition summaries of silver.requisition, rewritten with the partitions they summarise, so gold's
+# all-history figures (items, lead times, suppliers, monthly demand) read a few small files instead of
+# every line. Each is exact per partition and adds up across partitions (counts, min/max, histograms).
+# `{rows}` has the silver columns, `part`, and `svc` (is_service, computed once per line).
+SUMMARIES: dict[str, str] = {
+    # per item, family and unit: lines, services, request span, the newest description
+    "req_item": """SELECT part, item_id, family, unit, count(*) AS lines, bool_and(svc) AS all_service,
+                          min(request_date) AS first_d, max(request_date) AS last_d,
+                          max({{'d': coalesce(request_date, DATE '1900-01-01'), 't': coalesce(description, '')}}) AS desc_key
+                   FROM {rows} GROUP BY ALL""",
+    # lead-time histogram: lines per item, family and request-to-purchase days (NULL when not computable)
+    "req_lead_time": """SELECT part, item_id, family, purchase_date - request_date AS lt, purchase_date IS NOT NULL AS bought,
+                               count(*) AS n, min(purchase_date) AS first_purchase, max(purchase_date) AS last_purchase
+                        FROM {rows} GROUP BY ALL""",
+    # suppliers and the items bought from them
+    "req_supplier": """SELECT part, supplier, item_id, count(*) AS lines, min(purchase_date) AS first_purchase,
+                              max(purchase_date) AS last_purchase
+                       FROM {rows} WHERE supplier IS NOT NULL GROUP BY ALL""",
+    "req_depot": """SELECT DISTINCT part, depot FROM {rows} WHERE depot IS NOT NULL""",
+    # daily demand of goods (not services), and per month
+    "req_demand": """SELECT part, item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
+                     FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
+    "req_monthly": """SELECT part, item_id, date_trunc('month', request_date)::DATE AS "month", sum(quantity) AS quantity,
+                             count(*) AS lines, count(DISTINCT request_date) AS days_with_demand
+                      FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
+}
+
+
+@dataclass
+class MergeResult:
+    merged_drops: int
+    rewritten: dict[str, int]  # table -> partitions rewritten
+    full: bool
+
+
+class SilverStore:
+    def __init__(self, lake_root: Path):
+        self.root = lake_root / "silver"
+        self.path = self.root / MANIFEST
+
+    # -- the manifest ---------------------------------------------------------------------------
+    def manifest(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return self.empty()
+        return data if data.get("format") == FORMAT else self.empty()
+
+    @staticmethod
+    def empty() -> dict:
+        return {"format": FORMAT, "drops": [], "tables": {name: {} for name in [*BY_NAME, *SUMMARIES]}}
+
+    def files(self, table: str, manifest: dict | None = None) -> list[Path]:
+        m = manifest or self.manifest()
+        return [self.root / rel for _, rels in sorted(m["tables"].get(table, {}).items()) for rel in rels]
+
+    def relation(self, table: str, manifest: dict | None = None, parts=None) -> str:
+        """SQL for the table's rows, of all partitions or of `parts` (an empty typed relation for none).
+
+        A summary file holds every partition its build summarised, with a `part` column; the manifest
+        says which file serves which partition, so each file is read for the partitions it still serves."""
+        m = manifest or self.manifest()
+        held = {p: rels for p, rels in m["tables"].get(table, {}).items() if parts is None or p in parts}
+        if table not in SUMMARIES:
+            return parquet_sql([self.root / r for _, rels in sorted(held.items()) for r in rels]) \
+                or f"(SELECT * FROM _empty_{table})"
+        by_file: dict[str, list[str]] = {}
+        for p, rels in sorted(held.items()):
+            for r in rels:
+                by_file.setdefault(r, []).append(p)
+        if not by_file:
+            return f"(SELECT * FROM _empty_{table})"
+        return "(" + " UNION ALL ".join(
+            f"SELECT * EXCLUDE (part) FROM {parquet_sql([self.root / f])} "
+            f"WHERE part IN ({', '.join(repr(p) for p in ps)})" for f, ps in sorted(by_file.items())) + ")"
+
+    def _write_manifest(self, data: dict) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path, json.dumps(data, indent=0), durable=True)
+
+    def clean(self) -> int:
+        """Remove files no manifest names (a killed build's, or partitions replaced since). Build lock held."""
+        if not self.root.is_dir():
+            return 0
+        named = {rel for t in self.manifest()["tables"].values() for rels in t.values() for rel in rels}
+        removed = 0
+        for f in self.root.rglob("*.parquet"):
+            if f.relative_to(self.root).as_posix() not in named:
+                f.unlink(missing_ok=True)
+                removed += 1
+        for d in sorted((p for p in self.root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            if not any(d.iterdir()):
+                d.rmdir()
+        return removed
+
+    # -- merging --------------------------------------------------------------------------------
+    def merge(self, con: duckdb.DuckDBPyConnection, loaded: list[tuple[str, str, str]], build_id: str,
+              full: bool = False, progress=None) -> MergeResult:
+        """Merge the loaded drops (drop_key, kind, bronze file) that the manifest lacks.
+
+        `loaded` is in ledger order (received_at). Returns what was done; writes the new manifest."""
+        manifest = self.empty() if full else self.manifest()
+        if not full:
+            ledger_keys = {k for k, _, _ in loaded}
+            if not set(manifest["drops"]) <= ledger_keys:  # the lake was restored or edited: start over
+                log.warning("event=silver_rebuild reason='manifest names drops the ledger lacks'")
+                manifest, full = self.empty(), True
+        done = set(manifest["drops"])
+        todo = [(k, kind, path) for k, kind, path in loaded if k not in done]
+        missing = [p for _, _, p in todo if not Path(p).exists()]
+        if missing:
+            raise WarehouseError(f"bronze file missing from the lake: {missing[0]} "
+                                 "(restore it from backup or the remote store)")
+        rewritten: dict[str, int] = {}
+        new_manifest = {"format": FORMAT, "drops": manifest["drops"] + [k for k, _, _ in todo],
+                        "tables": {name: dict(parts) for name, parts in manifest["tables"].items()},
+                        "built_at": datetime.now(timezone.utc).isoformat()}
+        for i, table in enumerate(TABLES):
+            if progress:
+                progress("silver", i, len(TABLES))
+            files = [p for _, kind, p in todo if kind in table.kinds]
+            if not files:
+                continue
+            rewritten[table.name] = self._merge_table(con, table, files, manifest, new_manifest, build_id)
+            if table.name == "requisition":
+                self._summarise(con, new_manifest, build_id)
+        if todo or full:
+            self._write_manifest(new_manifest)
+        if progress:
+            progress("silver", len(TABLES), len(TABLES))
+        return MergeResult(len(todo), rewritten, full)
+
+    def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
+                     build_id: str) -> int:
+        bronze = parquet_sql([Path(f) for f in bronze_files], union_by_name=True)
+        incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
+        held = old["tables"].get(table.name, {})
+        if held or len(bronze_files) > 1 or not table.unique_in_drop:
+            # the partitions the new rows fall in, and the rows those partitions hold already
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _incoming AS {incoming}")
+            parts = [r[0] for r in con.execute("SELECT DISTINCT part FROM _incoming ORDER BY 1").fetchall()]
+            existing = [self.root / rel for p in parts for rel in held.get(p, [])]
+            source = "SELECT * EXCLUDE (part) FROM _incoming"
+            if existing:
+                source = f"SELECT * FROM {parquet_sql(existing)} UNION ALL BY NAME {source}"
+            rows = (f"SELECT *, {table.partition} AS part FROM ({source}) "
+                    f"QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY {table.winner}) = 1")
+        else:  # one drop into an empty table: its keys are unique already, nothing to merge with
+            parts, rows = None, incoming
+        out = self.root / table.name / build_id
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Small row groups and flushes keep one buffer per open partition small: bounded memory.
+        con.execute(f"SET partitioned_write_flush_threshold = {WRITE_ROWS}")
+        con.execute(f"""
+            COPY ({rows})
+            TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARTITION_BY (part), WRITE_PARTITION_COLUMNS false,
+                                  OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'data_{{i}}', ROW_GROUP_SIZE {WRITE_ROWS})""")
+        for f in out.rglob("*.parquet"):
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        if parts is None:
+            parts = sorted(d.name.removeprefix("part=") for d in out.iterdir() if d.is_dir())
+        for p in parts:
+            written = sorted((out / f"part={p}").glob("*.parquet"))
+            new["tables"].setdefault(table.name, {})[p] = [f.relative_to(self.root).as_posix() for f in written]
+        con.execute("DROP TABLE IF EXISTS _incoming")
+        return len(parts)
+
+
+    def _summarise(self, con, new: dict, build_id: str) -> None:
+        """Rewrite the summaries of the requisition partitions this build wrote: one file per summary
+        (with a `part` column), made in batches of about SUMMARY_BATCH_BYTES of Parquet read into a
+        narrow temp table (bounded memory), each summary a GROUP BY over it."""
+        parts = {p: rels for p, rels in new["tables"]["requisition"].items()
+                 if any(Path(r).parts[1] == build_id for r in rels)}
+        batches: list[list[str]] = [[]]
+        size = 0
+        for p in sorted(parts):
+            bytes_ = sum((self.root / r).stat().st_size for r in parts[p])
+            if batches[-1] and size + bytes_ > SUMMARY_BATCH_BYTES:
+                batches.append([])
+                size = 0
+            batches[-1].append(p)
+            size += bytes_
+        for i, batch in enumerate(b for b in batches if b):
+            rows = " UNION ALL ".join(
+                f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, "
+                f"is_service(unit, family) AS svc, '{p}' AS part FROM {parquet_sql([self.root / r for r in parts[p]])}"
+                for p in batch)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")
+            for name, sql in SUMMARIES.items():
+                out = self.root / name / build_id / f"data_{i}.parquet"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(f"COPY ({sql.format(rows='_written')}) TO '{sql_path(out)}' "
+                            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+                with open(out, "rb") as fh:
+                    os.fsync(fh.fileno())
+                rel = out.relative_to(self.root).as_posix()
+                for p in batch:
+                    new["tables"].setdefault(name, {})[p] = [rel]
+            con.execute("DROP TABLE _written")
+
+
+def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:
+    """read_parquet over exact files (no hive columns from the part=... folders), or '' for none."""
+    if not files:
+        return ""
+    union = ", union_by_name=true" if union_by_name else ""
+    return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], hive_partitioning=false{union})"
+
+
+def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Typed, empty `_empty_<table>` views, for each silver table and summary with no file yet."""
+    from .sources.registry import BY_KIND
+
+    for table in TABLES:
+        empty = BY_KIND[table.kinds[0]].empty_bronze_sql()
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
+                    f"SELECT * FROM ({table.select.format(bronze=f'({empty})')}) WHERE false")
+    rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"
+    for name, sql in SUMMARIES.items():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{name} AS "
+                    f"SELECT * EXCLUDE (part) FROM ({sql.format(rows=rows)}) WHERE false")
+
+
+def open_lines(lake_root: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the view `lines`: every supplies line of all history from the lake
+    (silver.requisition), with gold.fact_requisition's derived columns. For analysts and tests."""
+    from .db import connect
+
+    con = connect()
+    store = SilverStore(lake_root)
+    create_empty_views(con)
+    con.execute(f"""CREATE TEMP VIEW lines AS SELECT *, purchase_date - request_date AS lead_time_days,
+                        coalesce(purchase_date < request_date, false) AS lead_time_negative,
+                        is_service(unit, family) AS is_service
+                    FROM {store.relation('requisition')}""")
+    return con

@@ -1,0 +1,227 @@
+"""Reader for the ERP's CSV exports (supplies and stock position).
+
+The file is transcoded to UTF-8, then DuckDB reads it as numbered whole lines (`WITH ORDINALITY`
+is exact in parallel reads) and splits the fields set-based, so every row keeps its real line
+number and its raw text, and loaded + rejected = rows read by construction.
+"""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import duckdb
+
+from ..db import drop_temp
+from ..errors import DropRejected
+from . import Column, CsvKind
+from .dupes import reject_repeated_keys
+from .text import detect_encoding, excerpt, read_header, transcode
+
+LINE_DELIM = chr(31)  # never present: transcode() refuses control bytes
+# DuckDB refuses a whole file when one line passes its max_line_size (2 MB by default). We let it
+# read lines up to READ_LINE_LIMIT and reject, as a row with its reason, any line over MAX_LINE_BYTES:
+# no ERP line is that long, and the rest of the file loads.
+MAX_LINE_BYTES = 64 << 10
+READ_LINE_LIMIT = 32 << 20
+READ_BUFFER = 64 << 20  # DuckDB would size its buffer at 16 × the line limit
+VALUE_EXCERPT = 40  # characters of a bad value quoted in its reason
+RAW_EXCERPT = 500   # characters kept of an over-long line in meta.rejected_rows
+# A field with its leading ';' (the line gets one too, so every match consumes at least one
+# character): quoted ("" escapes a quote) or unquoted up to the next ';'. No capture group:
+# RE2 is over twice as fast without one.
+FIELD_RE = r';(?:"[^"]*(?:""[^"]*)*"|[^;"]*)'
+
+
+def _norm_header(name: str) -> str:
+    return unicodedata.normalize("NFC", name.strip().strip('"').strip()).upper()
+
+
+def map_header(kind: CsvKind, header: str) -> dict[str, int]:
+    """Column name -> 1-based field position, by header name (so a reordered export still reads)."""
+    found = [_norm_header(h) for h in header.split(";")]
+    positions, missing = {}, []
+    for col in kind.columns:
+        wanted = _norm_header(col.header)
+        if wanted in found:
+            positions[col.name] = found.index(wanted) + 1
+        else:
+            missing.append(col.header)
+    if missing:
+        shown = excerpt(", ".join(h for h in header.split(";")[:12])) or "(nothing)"
+        raise DropRejected(
+            f"not a {kind.kind} export: missing column(s) {', '.join(missing)}; header read: {shown}"
+        )
+    return positions
+
+
+def _parsed_sql(col: Column) -> str:
+    """Each typed value parsed once (the same macros silver uses), as _p_<name>."""
+    fn = "br_number" if col.type == "number" else "br_date"
+    return f'{fn}("{col.name}") AS "_p_{col.name}"'
+
+
+def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
+    """SQL CASE arms giving the reason a value is unusable, or nothing. A value is quoted in its
+    reason only as a short excerpt (VALUE_EXCERPT characters, control characters replaced)."""
+    v = f'"{col.name}"'
+    shown = f"excerpt({v}, {VALUE_EXCERPT})"
+    p = f'"_p_{col.name}"'
+    label = col.header
+    arms = []
+    if col.required:
+        arms.append(f"WHEN clean_text({v}) IS NULL THEN '{label} is empty'")
+    if col.type == "number":
+        arms.append(
+            f"WHEN {p} IS NULL AND clean_text({v}) IS NOT NULL "
+            f"THEN '{label} ''' || {shown} || ''' is not a number (write 1.234,5: ''.'' between groups of "
+            f"three digits, '','' before the decimals)'"
+        )
+        if col.minimum is not None:
+            op = "<=" if col.exclusive else "<"
+            word = "greater than" if col.exclusive else "at least"
+            arms.append(
+                f"WHEN {p} {op} {col.minimum} OR isinf({p}) OR isnan({p}) "
+                f"THEN '{label} must be {word} {col.minimum:g}, got ' || {shown}"
+            )
+        if col.maximum is not None:
+            arms.append(
+                f"WHEN {p} > {col.maximum} "
+                f"THEN '{label} must be at most {col.maximum:g}, got ' || {shown}"
+            )
+        if max_number is not None:
+            arms.append(
+                f"WHEN {p} > {float(max_number)!r} "
+                f"THEN '{label} ' || {shown} || ' is above the plausible maximum {max_number:,.0f} "
+                f"([ingest] max_quantity)'"
+            )
+    if col.type == "date":
+        arms.append(
+            f"WHEN {p} IS NULL AND clean_text({v}) IS NOT NULL "
+            f"THEN '{label} ''' || {shown} || ''' is not a date (dd/mm/yyyy)'"
+        )
+        arms.append(
+            f"WHEN NOT plausible_date({p}) "
+            f"THEN '{label} ' || {shown} || ' is out of range (2000-2099)'"
+        )
+    return arms
+
+
+def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, staging: Path,
+                 max_number: float | None = None) -> tuple[str, str]:
+    """Stage the file as temp tables `<kind>_ok` (bronze columns, all text) and `<kind>_rejected`.
+
+    Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
+    """
+    encoding = detect_encoding(path)
+    utf8 = staging / (path.name + ".utf8")
+    ok, rejected = f"{kind.kind}_ok", f"{kind.kind}_rejected"
+    try:
+        source = path
+        if encoding == "cp1252":  # bytes 0x80-0x9F: DuckDB's latin-1 would refuse them
+            transcode(path, utf8, encoding)
+            source, encoding = utf8, "utf-8"
+        # read with the file's own line end: CRLF, as the ERP writes, or LF
+        header, crlf = read_header(source, "utf-8-sig" if encoding.startswith("utf-8") else encoding)
+        newline = "\\r\\n" if crlf else "\\n"
+        positions = map_header(kind, header)
+        n_fields = len(header.split(";"))
+        # Quoted lines (few) go through the regex and unquoting; the rest through a plain split.
+        select_cols = ", ".join(f'f[{positions[c.name]}] AS "{c.name}"' for c in kind.columns)
+        parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
+        arms = " ".join(a for c in kind.columns for a in _reason_sql(c, max_number))
+        names = ", ".join(f'"{c.name}"' for c in kind.columns)
+        # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
+        raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
+        # Numbered lines first (WITH ORDINALITY keeps its scan in order; what follows runs in parallel).
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _lines AS
+            SELECT ordinality::BIGINT AS line_number, raw
+            FROM read_csv(?, columns={{'raw': 'VARCHAR'}}, header=false, delim='{LINE_DELIM}', new_line='{newline}',
+                          quote='', escape='', auto_detect=false, strict_mode=false, encoding='{encoding.removesuffix("-sig")}',
+                          max_line_size={READ_LINE_LIMIT}, buffer_size={max(READ_BUFFER, 2 * READ_LINE_LIMIT)}) WITH ORDINALITY
+            """,
+            [str(source)],
+        )
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _typed AS
+            WITH lines AS (
+                SELECT line_number, {"raw" if crlf else "rtrim(raw, chr(13)) AS raw"} FROM _lines
+            ), split AS (
+                SELECT line_number, raw, quoted,
+                       CASE WHEN quoted THEN regexp_extract_all(';' || raw, '{FIELD_RE}')
+                            ELSE string_split(raw, ';') END AS parts
+                FROM (SELECT *, strpos(raw, '"') > 0 AS quoted FROM lines)
+                WHERE line_number > 1 AND raw IS NOT NULL AND (strlen(raw) > 8 OR trim(raw) <> '')
+            ), fields AS (
+                SELECT line_number, raw, parts, quoted,
+                       CASE WHEN quoted THEN list_transform(parts, lambda p: CASE WHEN p[2:2] = '"'
+                            THEN replace(p[3:-2], '""', '"') ELSE p[2:] END) ELSE parts END AS f
+                FROM split
+            ), cols AS (
+                SELECT line_number, raw, parts, quoted, {select_cols} FROM fields
+            ), checked AS (
+                SELECT line_number, raw, {names},
+                    -- the md5 of the trimmed fields joined by chr(31); an unquoted line without spaces around
+                    -- its fields is exactly those fields joined by ';', so it is hashed from the line itself
+                    md5(CASE WHEN NOT quoted AND strpos(raw, ' ;') = 0 AND strpos(raw, '; ') = 0
+                                  AND NOT starts_with(raw, ' ') AND NOT ends_with(raw, ' ')
+                             THEN replace(raw, ';', chr(31))
+                             ELSE concat_ws(chr(31), {", ".join(f'trim("{c.name}")' for c in kind.columns)}) END) AS content_hash,
+                    CASE
+                        WHEN strlen(raw) > {MAX_LINE_BYTES}
+                            THEN 'line is ' || strlen(raw) || ' bytes long, over the {MAX_LINE_BYTES} an ERP line can be (damaged export?)'
+                        WHEN quoted AND array_to_string(parts, '') <> ';' || raw THEN 'malformed quoting (a quote is not closed or stray)'
+                        WHEN len(parts) <> {n_fields} THEN 'expected {n_fields} fields, found ' || len(parts)
+                        {arms}
+                    END AS reason
+                FROM (SELECT *, {parsed} FROM cols)
+            )
+            SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
+            """
+        )
+        con.execute("DROP TABLE _lines")
+        if kind.unique:
+            values = [f'br_number("{c.name}")' if c.type == "number" else f'clean_text("{c.name}")'
+                      for c in kind.columns if c.name not in kind.unique]
+            keys = [f'br_date("{n}")' if kind.column(n).type == "date" else f'trim("{n}")' for n in kind.unique]
+            reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
+        # Identical lines in one export are separate lines: numbered 1, 2, ... by line order. Only
+        # the few repeated hashes go through the window; every other line is occurrence 1.
+        # A view, read once by the bronze write (the counts come from _typed): 10,000,000 rows are not copied.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {ok} AS
+            WITH repeated AS (  -- a 64-bit hash of the hash groups fast; a collision only numbers more lines
+                SELECT hash(content_hash) AS h FROM _typed WHERE reason IS NULL GROUP BY h HAVING count(*) > 1
+            ), numbered AS (
+                SELECT line_number, row_number() OVER (PARTITION BY content_hash ORDER BY line_number) AS occurrence
+                FROM _typed t WHERE t.reason IS NULL AND hash(t.content_hash) IN (SELECT h FROM repeated)
+            )
+            SELECT t.line_number, {", ".join(f't."{c.name}"' for c in kind.columns)}, t.content_hash,
+                   coalesce(n.occurrence, 1) AS occurrence
+            FROM _typed t LEFT JOIN numbered n USING (line_number) WHERE t.reason IS NULL"""
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {rejected} AS "
+            f"SELECT line_number, reason, CASE WHEN strlen(raw) > {MAX_LINE_BYTES} THEN left(raw, {RAW_EXCERPT}) || '…' "
+            f"ELSE raw END AS raw_line FROM _typed WHERE reason IS NOT NULL"
+        )
+        total = con.execute("SELECT count(*) FROM _typed").fetchone()[0]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {ok}_summary AS SELECT * FROM _typed WHERE reason IS NULL")
+        if total == 0:
+            raise DropRejected("header only: the export has no data rows")
+        return ok, rejected
+    except BaseException:
+        drop_temp(con, ok, f"{ok}_summary", rejected)
+        drop_staging(con)
+        raise
+    finally:
+        utf8.unlink(missing_ok=True)
+        con.execute("DROP TABLE IF EXISTS _lines")
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """The staged rows behind the `_ok` views (ingest calls this once the drop's bronze and rejects are
+    written, after dropping the views)."""
+    con.execute("DROP TABLE IF EXISTS _typed")

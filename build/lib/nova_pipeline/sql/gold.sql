@@ -1,0 +1,481 @@
+-- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
+-- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous,
+-- $order_change_share.
+-- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status,
+-- suggested_order_qty, basis, model_version) from the previous version's reorder list;
+-- temp views over the lake's silver (see silver.sql and nova_pipeline/silver.py): sum_req_* summaries
+-- of every supplies line, per request month; requisition_window, the lines of the months the reorder
+-- window reaches; sum_req_demand_recent, daily demand of the months the window and forecasts reach.
+CREATE SCHEMA IF NOT EXISTS gold;
+
+-- The as-of date: the latest stock snapshot's date (the supplies data's end when there is no snapshot).
+CREATE TEMP TABLE as_of AS
+SELECT coalesce((SELECT max(position_date) FROM silver.stock),
+                (SELECT max(last_d) FROM sum_req_item)) AS as_of;
+
+-- The reorder window's first day: demand, d and s, and the lines kept in gold.fact_requisition.
+CREATE TEMP TABLE window_start AS SELECT as_of - ($history_days - 1) AS d FROM as_of;
+
+-- Daily demand of stockable items, days with requests only, over the months the window and the
+-- forecasts reach (a day lies in one month's summary only).
+CREATE TEMP TABLE demand_all AS
+SELECT item_id, "date", sum(quantity) AS quantity, sum(lines) AS lines FROM sum_req_demand_recent GROUP BY ALL;
+
+-- Ties are broken by value so a full rebuild and an incremental one, which read rows in different
+-- orders, pick the same: the newest description (then the greatest), the most frequent family and unit
+-- (then the first alphabetically).
+CREATE TABLE gold.dim_item AS
+WITH ids AS (
+    SELECT item_id FROM sum_req_item UNION
+    SELECT item_id FROM silver.stock UNION
+    SELECT item_id FROM silver.forecast
+), req AS (
+    SELECT item_id, max(desc_key).t AS description, bool_and(all_service) AS is_service,
+           min(first_d) AS first_request, max(last_d) AS last_request, sum(lines) AS lines
+    FROM sum_req_item GROUP BY item_id
+), fam AS (
+    SELECT item_id, family FROM (SELECT item_id, family, sum(lines) AS n FROM sum_req_item
+                                 WHERE family IS NOT NULL GROUP BY ALL)
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1
+), unt AS (
+    SELECT item_id, unit FROM (SELECT item_id, unit, sum(lines) AS n FROM sum_req_item
+                               WHERE unit IS NOT NULL GROUP BY ALL)
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, unit) = 1
+), stk AS (
+    SELECT item_id, arg_max(description, (position_date, depot)) AS description, arg_max(unit, (position_date, depot)) AS unit
+    FROM silver.stock GROUP BY item_id
+)
+SELECT ids.item_id, coalesce(stk.description, nullif(req.description, '')) AS description, fam.family,
+       coalesce(stk.unit, unt.unit) AS unit, coalesce(req.is_service, false) AS is_service,
+       stk.item_id IS NOT NULL AS is_stocked, req.first_request, req.last_request,
+       coalesce(req.lines, 0)::BIGINT AS requisition_lines
+FROM ids LEFT JOIN req USING (item_id) LEFT JOIN fam USING (item_id) LEFT JOIN unt USING (item_id)
+LEFT JOIN stk USING (item_id);
+
+CREATE TABLE gold.dim_depot AS
+SELECT depot,
+       CASE WHEN depot LIKE 'ALMOX%' THEN 'central store'
+            WHEN depot LIKE 'ESCRIT%' THEN 'office'
+            WHEN depot LIKE 'GER%' THEN 'regional store'
+            ELSE 'site' END AS depot_type
+FROM (SELECT depot FROM sum_req_depot UNION SELECT depot FROM silver.stock)
+WHERE depot IS NOT NULL;
+
+CREATE TABLE gold.dim_supplier AS
+SELECT supplier, sum(lines)::BIGINT AS requisition_lines, min(first_purchase) AS first_purchase,
+       max(last_purchase) AS last_purchase, count(DISTINCT item_id) AS items
+FROM sum_req_supplier GROUP BY supplier;
+
+-- The public series side by side, one row per day from the first to the last day any of them covers.
+-- PTAX: the day's closing (Fechamento bulletin) selling rate; none on days without a bulletin.
+-- IPCA: the month's change on every day of that month. Weather: Salvador's local day (America/Bahia),
+-- only for days with all 24 hourly values (the archive's last days arrive a few days late).
+CREATE TABLE gold.external_daily AS
+WITH ptax AS (
+    SELECT "date", arg_max(sell_brl, quoted_at) AS sell FROM silver.external_ptax
+    WHERE bulletin = 'Fechamento' GROUP BY "date"
+), weather AS (
+    SELECT local_date AS "date", avg(temperature_c) AS temp_mean_c, sum(precipitation_mm) AS precip_mm
+    FROM silver.external_weather GROUP BY local_date
+    HAVING count(temperature_c) = 24 AND count(precipitation_mm) = 24
+), bounds AS (
+    SELECT min(d) AS lo, max(d) AS hi
+    FROM (SELECT "date" AS d FROM silver.external_selic UNION ALL SELECT "date" FROM ptax
+          UNION ALL SELECT "month" FROM silver.external_ipca UNION ALL SELECT last_day("month") FROM silver.external_ipca
+          UNION ALL SELECT "date" FROM weather)
+)
+SELECT t.d::DATE AS "date", s.selic_pct, p.sell AS ptax_usd_sell, i.ipca_pct AS ipca_month_pct,
+       w.temp_mean_c, w.precip_mm
+FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d)
+LEFT JOIN silver.external_selic s ON s."date" = t.d::DATE
+LEFT JOIN ptax p ON p."date" = t.d::DATE
+LEFT JOIN silver.external_ipca i ON i."month" = date_trunc('month', t.d)::DATE
+LEFT JOIN weather w ON w."date" = t.d::DATE
+WHERE bounds.lo IS NOT NULL
+ORDER BY 1;
+
+CREATE TABLE gold.dim_date AS
+WITH bounds AS (
+    SELECT least(min(d), (SELECT as_of FROM as_of)) AS lo, greatest(max(d), (SELECT as_of FROM as_of)) AS hi
+    FROM data_days
+)
+SELECT d::DATE AS "date", year(d) AS "year", quarter(d) AS quarter, month(d) AS "month",
+       weekofyear(d) AS week, isodow(d) AS day_of_week, isodow(d) >= 6 AS is_weekend,
+       h.name IS NOT NULL AS is_holiday, h.name AS holiday_name
+FROM bounds, range(bounds.lo, bounds.hi + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d)
+LEFT JOIN holiday_calendar h ON h."date" = d::DATE;
+
+-- The supplies lines behind today's numbers: requested within the reorder window (or later), plus the
+-- lines without a request date. Every line of all history stays in the lake (lake/silver/requisition).
+CREATE TABLE gold.fact_requisition AS
+SELECT requisition_key, item_id, description, depot, family, supplier, quantity, unit, request_date, purchase_date,
+       required_date, request_no, purchase_date - request_date AS lead_time_days,
+       coalesce(purchase_date < request_date, false) AS lead_time_negative,
+       is_service(unit, family) AS is_service, source_file, source_line
+FROM requisition_window
+WHERE request_date >= (SELECT d FROM window_start) OR request_date IS NULL;
+
+CREATE TABLE gold.fact_stock AS
+SELECT position_date, depot, item_id, on_hand, on_order, unit,
+       position_date = (SELECT as_of FROM as_of) AS is_latest, source_file, source_line
+FROM silver.stock;
+
+-- Daily demand of stockable items in the reorder window (from its first day on): days with requests
+-- only (a day missing is a day without demand); the 7- and 30-day figures count those zero days.
+CREATE TABLE gold.demand_daily AS
+SELECT item_id, "date", quantity, lines, rolling_avg_7d, total_30d FROM (
+    SELECT item_id, "date", quantity, lines,
+           sum(quantity) OVER w7 / 7 AS rolling_avg_7d, sum(quantity) OVER w30 AS total_30d
+    FROM demand_all
+    WHERE "date" >= (SELECT d FROM window_start) - 29
+    WINDOW w7 AS (PARTITION BY item_id ORDER BY "date" RANGE BETWEEN INTERVAL 6 DAYS PRECEDING AND CURRENT ROW),
+           w30 AS (PARTITION BY item_id ORDER BY "date" RANGE BETWEEN INTERVAL 29 DAYS PRECEDING AND CURRENT ROW)
+)
+WHERE "date" >= (SELECT d FROM window_start);
+
+-- Monthly demand of stockable items over all history.
+CREATE TABLE gold.demand_monthly AS
+SELECT item_id, "month", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines,
+       sum(days_with_demand)::BIGINT AS days_with_demand
+FROM sum_req_monthly GROUP BY ALL;
+
+-- The evidence behind each item's lead time, over all history (the item screen shows it).
+-- Medians come from the lead-time histograms: the mean of the values at positions floor((n-1)/2) and
+-- floor(n/2) of the sorted lead times, which is what median() gives over the lines themselves.
+CREATE TABLE gold.item_lead_time AS
+WITH h AS (
+    SELECT item_id, family, lt, bought, sum(n) AS n, max(last_purchase) AS last_purchase
+    FROM sum_req_lead_time GROUP BY ALL
+), own AS (
+    SELECT item_id, coalesce(sum(n) FILTER (lt >= 0), 0)::BIGINT AS usable_lines,
+           coalesce(sum(n) FILTER (lt < 0), 0)::BIGINT AS negative_lines,
+           coalesce(sum(n) FILTER (NOT bought), 0)::BIGINT AS not_bought_lines,
+           min(lt) FILTER (lt >= 0) AS min_days, max(lt) FILTER (lt >= 0) AS max_days, max(last_purchase) AS last_purchase
+    FROM h GROUP BY item_id
+), item_cum AS (
+    SELECT item_id, lt, sum(n) OVER (PARTITION BY item_id ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
+           sum(n) OVER (PARTITION BY item_id) AS total
+    FROM (SELECT item_id, lt, sum(n) AS n FROM h WHERE lt >= 0 GROUP BY ALL)
+), item_median AS (
+    SELECT item_id, (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS median_days
+    FROM item_cum GROUP BY item_id
+), fam_cum AS (
+    SELECT family, lt, sum(n) OVER (PARTITION BY family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
+           sum(n) OVER (PARTITION BY family) AS total
+    FROM (SELECT family, lt, sum(n) AS n FROM h WHERE lt >= 0 AND family IS NOT NULL GROUP BY ALL)
+), fam AS (
+    SELECT family, max(total)::BIGINT AS family_usable_lines,
+           (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS family_median_days
+    FROM fam_cum GROUP BY family
+), item_spread AS (
+    -- sample std of the usable lead times from exact integer sums: (n·Σx² − (Σx)²) / (n·(n − 1))
+    SELECT item_id, sum(n)::HUGEINT AS k, sum(n * lt)::HUGEINT AS s1, sum(n * lt * lt)::HUGEINT AS s2
+    FROM h WHERE lt >= 0 GROUP BY item_id
+), fam_spread AS (
+    SELECT family, sum(n)::HUGEINT AS k, sum(n * lt)::HUGEINT AS s1, sum(n * lt * lt)::HUGEINT AS s2
+    FROM h WHERE lt >= 0 AND family IS NOT NULL GROUP BY family
+)
+SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, m.median_days, own.min_days,
+       own.max_days, own.last_purchase, i.family, fam.family_usable_lines, fam.family_median_days,
+       CASE WHEN isp.k >= 2 THEN sqrt(greatest(0, (isp.k * isp.s2 - isp.s1 * isp.s1)::DOUBLE / (isp.k * (isp.k - 1))::DOUBLE)) END
+           AS std_days,
+       CASE WHEN fsp.k >= 2 THEN sqrt(greatest(0, (fsp.k * fsp.s2 - fsp.s1 * fsp.s1)::DOUBLE / (fsp.k * (fsp.k - 1))::DOUBLE)) END
+           AS family_std_days
+FROM own JOIN gold.dim_item i USING (item_id) LEFT JOIN item_median m USING (item_id)
+LEFT JOIN fam ON fam.family = i.family LEFT JOIN item_spread isp USING (item_id)
+LEFT JOIN fam_spread fsp ON fsp.family = i.family;
+
+CREATE TABLE gold.fact_forecast AS
+SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
+       f.generated_at, f.source, f.dataset_id,
+       CASE WHEN f."date" <= greatest((SELECT as_of FROM as_of), (SELECT max("date") FROM demand_all))
+            THEN coalesce(d.quantity, 0) END AS actual_demand,
+       f.source_file
+FROM silver.forecast f LEFT JOIN demand_all d USING (item_id, "date");
+
+-- The planner's parameters: the newest loaded sheet holds for every item it lists (contract 2b).
+CREATE TEMP TABLE planner AS
+SELECT p.item_id, p.pack_size, p.min_order_qty, p.service_level, p.lead_time_days
+FROM silver.parameters p
+WHERE p.sha256 = (SELECT sha256 FROM silver.parameters ORDER BY ingested_at DESC, source_file DESC LIMIT 1);
+
+-- Reorder status per stockable item, as sections 5 and 6 of the data contract say.
+CREATE TABLE gold.reorder_status AS
+WITH a AS (SELECT as_of FROM as_of),
+stock AS (
+    SELECT s.item_id, sum(s.on_hand) AS on_hand, sum(s.on_order) AS on_order
+    FROM silver.stock s, a WHERE s.position_date = a.as_of GROUP BY s.item_id
+),
+items AS (
+    SELECT s.*, i.description, i.family, i.unit
+    FROM stock s JOIN gold.dim_item i USING (item_id) WHERE NOT i.is_service
+),
+daily AS (
+    SELECT d.item_id, d."date", d.quantity AS q
+    FROM demand_all d, a
+    WHERE d."date" BETWEEN a.as_of - ($history_days - 1) AND a.as_of
+),
+stats AS (
+    -- Days without requests count as 0: mean and sample variance over all $history_days days.
+    -- The days with demand: how many (n), and the spread of their quantities (Syntetos–Boylan).
+    SELECT item_id, sum(q) / $history_days AS d,
+           sqrt(greatest(0, (sum(q * q) - sum(q) * sum(q) / $history_days) / ($history_days - 1))) AS s,
+           count(*) FILTER (q > 0) AS n_days, avg(q) FILTER (q > 0) AS mean_nz, stddev_samp(q) FILTER (q > 0) AS sd_nz
+    FROM daily GROUP BY item_id
+),
+lt_item AS (
+    SELECT item_id, median_days AS lt, usable_lines AS n FROM gold.item_lead_time WHERE usable_lines > 0
+),
+lt_family AS (
+    SELECT DISTINCT family, family_median_days AS lt FROM gold.item_lead_time WHERE family_median_days IS NOT NULL
+),
+spread AS (
+    -- s_L: the item's lead-time spread with at least 3 usable lead times, else its family's, else 0
+    SELECT item_id, CASE WHEN usable_lines >= 3 THEN std_days
+                         WHEN family_usable_lines >= 3 THEN family_std_days END AS s_l,
+           CASE WHEN usable_lines >= 3 THEN 'item' WHEN family_usable_lines >= 3 THEN 'family' END AS s_l_source
+    FROM gold.item_lead_time
+),
+base AS (
+    SELECT i.*, coalesce(st.d, 0) AS d, coalesce(st.s, 0) AS s, coalesce(st.n_days, 0) AS n_days,
+           CASE WHEN st.n_days >= 2 THEN $history_days / st.n_days END AS adi,
+           CASE WHEN st.n_days >= 2 THEN (st.sd_nz / st.mean_nz) ** 2 END AS cv2,
+           greatest(1, coalesce(pl.lead_time_days, li.lt, lf.lt, $default_lead_time_days))::DOUBLE AS lt,
+           CASE WHEN pl.lead_time_days IS NOT NULL THEN 'planner' WHEN li.lt IS NOT NULL THEN 'item'
+                WHEN lf.lt IS NOT NULL THEN 'family' ELSE 'default' END AS lt_source,
+           coalesce(li.n, 0) AS lt_evidence,
+           coalesce(sp.s_l, 0) AS s_l, coalesce(sp.s_l_source, 'none') AS s_l_source,
+           pl.pack_size, pl.min_order_qty, coalesce(pl.service_level, $service_level) AS service_level_i,
+           coalesce(zl.z, $z) AS z_i, pl.item_id IS NOT NULL AS has_planner
+    FROM items i LEFT JOIN stats st USING (item_id) LEFT JOIN lt_item li USING (item_id)
+    LEFT JOIN lt_family lf ON lf.family = i.family LEFT JOIN spread sp USING (item_id)
+    LEFT JOIN planner pl USING (item_id) LEFT JOIN z_levels zl ON zl.service_level = pl.service_level
+),
+runs AS (
+    SELECT DISTINCT item_id, source_file, model_version, generated_at, ingested_at FROM silver.forecast
+),
+latest_run AS (
+    SELECT * FROM (
+        SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY generated_at DESC, ingested_at DESC) AS k FROM runs
+    ) WHERE k = 1
+),
+fc_days AS (
+    -- how many of the ceil(L) days after A the item's newest run covers (it must cover all of them)
+    SELECT b.item_id, lr.model_version, count(DISTINCT f."date") AS days, sum(f.forecast) AS total
+    FROM base b CROSS JOIN a
+    JOIN latest_run lr ON lr.item_id = b.item_id
+    LEFT JOIN silver.forecast f ON f.item_id = lr.item_id AND f.source_file = lr.source_file
+         AND f.generated_at = lr.generated_at AND f.model_version = lr.model_version
+         AND f."date" BETWEEN a.as_of + 1 AND a.as_of + ceil(b.lt)::INTEGER
+    GROUP BY b.item_id, lr.model_version, b.lt
+),
+fc AS (
+    SELECT fd.item_id, fd.model_version, fd.total, fd.days, fd.days = ceil(b.lt) AS complete
+    FROM fc_days fd JOIN base b USING (item_id)
+),
+-- The supplier to ask: the one the item was bought from most recently (then the one with most lines,
+-- then the first alphabetically), with how many lines the history holds from it and from how many.
+by_supplier AS (
+    SELECT item_id, supplier, sum(lines) AS lines, max(last_purchase) AS last_purchase
+    FROM sum_req_supplier GROUP BY item_id, supplier
+),
+supplier AS (
+    SELECT item_id, supplier, lines AS supplier_lines, count(*) OVER (PARTITION BY item_id) AS supplier_count
+    FROM by_supplier
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY last_purchase DESC NULLS LAST, lines DESC, supplier) = 1
+),
+calc AS (
+    SELECT b.*, CASE WHEN fc.complete THEN fc.model_version END AS model_version,
+           CASE WHEN fc.complete THEN fc.total END AS fc_total,
+           CASE WHEN fc.complete THEN 'model ' || fc.model_version || ' covers the ' || ceil(b.lt)::INTEGER
+                                      || ' days after the as-of date'
+                WHEN fc.item_id IS NOT NULL THEN 'the newest forecast for the item (model ' || fc.model_version
+                                      || ') covers ' || fc.days || ' of the ' || ceil(b.lt)::INTEGER
+                                      || ' days after the as-of date'
+                ELSE 'no forecast drop has this item' END AS basis_note,
+           b.z_i * sqrt(b.lt * b.s * b.s + b.d * b.d * b.s_l * b.s_l) AS safety_stock,
+           CASE WHEN fc.complete THEN fc.total ELSE b.d * b.lt END AS demand_over_lead_time
+    FROM base b LEFT JOIN fc USING (item_id)
+),
+ordered AS (
+    -- the order before rounding; then ⌈raw⌉, or ⌈raw / P⌉ · P with a pack size, at least the minimum
+    SELECT c.*, c.demand_over_lead_time + c.safety_stock + c.d * $review_days - c.on_hand - c.on_order AS raw_order
+    FROM calc c
+)
+SELECT c.item_id, c.description, c.family, c.unit, a.as_of, c.on_hand, c.on_order,
+       c.d AS avg_daily_demand, c.s AS demand_std, c.lt AS lead_time_days, c.lt_source AS lead_time_source,
+       c.lt_evidence AS lead_time_evidence_lines,
+       c.safety_stock, c.demand_over_lead_time + c.safety_stock AS reorder_point,
+       CASE WHEN c.d > 0 THEN c.on_hand / c.d END AS days_of_cover,
+       CASE WHEN c.raw_order <= 0 THEN 0
+            ELSE greatest(CASE WHEN c.pack_size IS NOT NULL THEN ceil(c.raw_order / c.pack_size) * c.pack_size
+                               ELSE ceil(c.raw_order) END,
+                          coalesce(c.min_order_qty, 0)) END::DOUBLE AS suggested_order_qty,
+       CASE WHEN c.d > 0 AND c.on_hand = 0 THEN 'stockout'
+            WHEN c.d > 0 AND c.on_hand + c.on_order <= c.demand_over_lead_time + c.safety_stock THEN 'below_reorder'
+            ELSE 'ok' END AS status,
+       CASE WHEN c.fc_total IS NOT NULL THEN 'forecast' ELSE 'history' END AS basis,
+       c.basis_note,
+       c.model_version, c.demand_over_lead_time, c.service_level_i::DOUBLE AS service_level, c.z_i::DOUBLE AS z,
+       $history_days::INTEGER AS history_days, $review_days::INTEGER AS review_days,
+       -- the decision: when the stock on hand runs out at d, the last day an order placed then arrives
+       -- in time (run-out − L), and whether a purchase made today arrives too late (cover < L)
+       CASE WHEN c.d > 0 THEN a.as_of + floor(c.on_hand / c.d)::INTEGER END AS runout_date,
+       CASE WHEN c.d > 0 THEN a.as_of + floor(c.on_hand / c.d - c.lt)::INTEGER END AS order_by_date,
+       coalesce(c.d > 0 AND c.on_hand / c.d < c.lt, false) AS runs_out_before_delivery,
+       sp.supplier, coalesce(sp.supplier_lines, 0)::BIGINT AS supplier_lines,
+       coalesce(sp.supplier_count, 0)::BIGINT AS supplier_count,
+       -- section 6: what kind of demand, what varies, what the planner said
+       CASE WHEN c.n_days = 0 THEN 'no_demand' WHEN c.n_days = 1 THEN 'single'
+            WHEN c.adi < 1.32 AND c.cv2 < 0.49 THEN 'smooth' WHEN c.adi < 1.32 THEN 'erratic'
+            WHEN c.cv2 < 0.49 THEN 'intermittent' ELSE 'lumpy' END AS demand_class,
+       c.n_days::INTEGER AS demand_days, c.adi, c.cv2, c.s_l AS lead_time_std, c.s_l_source AS lead_time_std_source,
+       c.pack_size, c.min_order_qty, c.has_planner, c.raw_order,
+       c.d * c.lt AS history_demand_over_lead_time, c.fc_total AS forecast_demand_over_lead_time,
+       coalesce(c.fc_total IS NOT NULL AND abs(c.fc_total - c.d * c.lt) >= 1
+                AND (c.fc_total < 0.5 * c.d * c.lt OR c.fc_total > 2 * c.d * c.lt), false) AS forecast_history_disagree,
+       p.status AS previous_status, p.suggested_order_qty AS previous_suggested_order_qty, p.basis AS previous_basis
+FROM ordered c CROSS JOIN a LEFT JOIN previous_status p USING (item_id) LEFT JOIN supplier sp USING (item_id);
+
+ALTER TABLE gold.reorder_status ADD COLUMN newly_flagged BOOLEAN;
+UPDATE gold.reorder_status SET newly_flagged =
+    status <> 'ok' AND $has_previous AND coalesce(previous_status, 'ok') = 'ok';
+
+-- What changed since the previous version, one row per item and kind of change: a status that got
+-- worse (ok → below_reorder → stockout; an item new to the list counts as ok before) or better, a
+-- suggested order that moved by more than $order_change_share of the previous one (any move from 0),
+-- a basis that switched between forecast and history (with why).
+CREATE TABLE gold.reorder_changes AS
+WITH r AS (
+    SELECT *, CASE status WHEN 'stockout' THEN 2 WHEN 'below_reorder' THEN 1 ELSE 0 END AS rank_now,
+           CASE coalesce(previous_status, 'ok') WHEN 'stockout' THEN 2 WHEN 'below_reorder' THEN 1 ELSE 0 END AS rank_before
+    FROM gold.reorder_status WHERE $has_previous
+)
+SELECT item_id, description, unit, status, change, previous_value, current_value, detail FROM (
+    SELECT item_id, description, unit, status, CASE WHEN rank_now > rank_before THEN 'worse' ELSE 'better' END AS change,
+           coalesce(previous_status, 'ok') AS previous_value, status AS current_value,
+           coalesce(previous_status, 'ok (not listed)') || ' → ' || status AS detail, 0 AS k
+    FROM r WHERE rank_now <> rank_before
+    UNION ALL
+    SELECT item_id, description, unit, status, 'order_moved', qty_text(previous_suggested_order_qty),
+           qty_text(suggested_order_qty),
+           'suggested order ' || qty_text(previous_suggested_order_qty) || ' → ' || qty_text(suggested_order_qty) ||
+           CASE WHEN previous_suggested_order_qty > 0
+                THEN ' (' || CASE WHEN suggested_order_qty > previous_suggested_order_qty THEN '+' ELSE '' END ||
+                     round(100.0 * (suggested_order_qty - previous_suggested_order_qty) / previous_suggested_order_qty)::BIGINT || '%)'
+                ELSE '' END, 1
+    FROM r WHERE previous_suggested_order_qty IS NOT NULL
+         AND abs(suggested_order_qty - previous_suggested_order_qty) > $order_change_share * previous_suggested_order_qty
+    UNION ALL
+    SELECT item_id, description, unit, status, 'basis_switched', previous_basis, basis,
+           previous_basis || ' → ' || basis || ': ' || basis_note, 2
+    FROM r WHERE previous_basis IS NOT NULL AND previous_basis <> basis
+)
+ORDER BY k, CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END, item_id;
+
+-- Status counts of this version beside the previous one's (the overview's cards).
+CREATE TABLE gold.status_counts AS
+WITH s(status, k) AS (VALUES ('stockout', 0), ('below_reorder', 1), ('ok', 2))
+SELECT s.status, (SELECT count(*) FROM gold.reorder_status r WHERE r.status = s.status)::BIGINT AS items,
+       CASE WHEN $has_previous THEN (SELECT count(*) FROM previous_status p WHERE p.status = s.status) END::BIGINT
+           AS previous_items,
+       (SELECT count(*) FROM gold.reorder_changes c WHERE c.current_value = s.status AND c.change = 'worse')::BIGINT
+           AS worsened_into
+FROM s ORDER BY s.k;
+
+-- Service replay (section 6): would the method, run at each weekly review point t = A − 7k over the
+-- history, have covered the demand of the ⌈L⌉ days after t? d_t and s_t from the W days before t,
+-- history basis, the item's L, s_L and z as today. Sums over any span come from per-item cumulative
+-- sums of the sparse daily demand (an ASOF join finds the last day with demand at or before a day),
+-- so the cost follows the days with demand, never items × days. Items get integer keys and the
+-- point table stays narrow: at 10,000,000 lines that halves the joins' time under the memory limit.
+-- [reorder] replay_weeks bounds k (0: every week the data allows, as the contract says).
+CREATE TEMP TABLE replay_items AS
+SELECT row_number() OVER (ORDER BY item_id)::INTEGER AS ik, item_id, as_of, lead_time_days AS lt,
+       ceil(lead_time_days)::INTEGER AS lt_days, lead_time_std AS s_l, z, service_level, demand_class
+FROM gold.reorder_status;
+
+CREATE TEMP TABLE replay_bounds AS
+SELECT (SELECT min(first_d) FROM sum_req_item) AS first_day,
+       CASE WHEN $replay_weeks > 0 THEN (SELECT as_of FROM as_of) - 7 * $replay_weeks - $history_days - 1 END AS oldest;
+
+CREATE TEMP TABLE replay_cum AS
+SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
+FROM (SELECT i.ik, d."date", sum(d.quantity) AS q
+      FROM sum_req_demand d JOIN replay_items i USING (item_id), replay_bounds b
+      WHERE b.oldest IS NULL OR d."date" > b.oldest GROUP BY ALL)
+WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
+
+CREATE TEMP TABLE replay_points AS
+SELECT ik, t, (t - 1)::DATE AS before_end, (t - $history_days - 1)::DATE AS before_start,
+       (t + lt_days - 1)::DATE AS after_end
+FROM (SELECT i.ik, i.lt_days, i.as_of, (i.as_of - 7 * k::INTEGER) AS t
+      FROM replay_items i, replay_bounds b,
+           range(1, CASE WHEN $replay_weeks > 0 THEN $replay_weeks + 1
+                         ELSE greatest(1, (i.as_of - b.first_day) // 7 + 2) END) r(k)
+      WHERE b.first_day IS NOT NULL), replay_bounds b
+WHERE t + lt_days - 1 <= as_of AND t - $history_days >= b.first_day;
+
+CREATE TEMP TABLE replay_sums AS
+SELECT p.ik, p.t, coalesce(e.c1, 0) - coalesce(b.c1, 0) AS s1, coalesce(e.c2, 0) - coalesce(b.c2, 0) AS s2,
+       coalesce(f.c1, 0) - coalesce(e.c1, 0) AS after
+FROM replay_points p
+ASOF LEFT JOIN replay_cum e ON p.ik = e.ik AND p.before_end >= e."date"
+ASOF LEFT JOIN replay_cum b ON p.ik = b.ik AND p.before_start >= b."date"
+ASOF LEFT JOIN replay_cum f ON p.ik = f.ik AND p.after_end >= f."date";
+
+CREATE TEMP TABLE replay_checked AS
+SELECT i.item_id, r.t, r.after <= r.d_t * i.lt + i.z * sqrt(i.lt * r.s_t2 + r.d_t * r.d_t * i.s_l * i.s_l) AS kept
+FROM (SELECT *, s1 / $history_days AS d_t, greatest(0, (s2 - s1 * s1 / $history_days) / ($history_days - 1)) AS s_t2
+      FROM replay_sums WHERE s1 > 0) r
+JOIN replay_items i USING (ik);
+
+CREATE TABLE gold.service_replay_item AS
+SELECT r.item_id, r.demand_class, r.service_level, count(c.t)::BIGINT AS points,
+       count(c.t) FILTER (c.kept)::BIGINT AS points_kept,
+       count(c.t) FILTER (c.kept) / nullif(count(c.t), 0) AS share_kept
+FROM gold.reorder_status r LEFT JOIN replay_checked c USING (item_id)
+GROUP BY ALL ORDER BY item_id;
+
+CREATE TABLE gold.service_replay AS
+SELECT demand_class, count(*) FILTER (points > 0)::BIGINT AS items, sum(points)::BIGINT AS points,
+       sum(points_kept)::BIGINT AS points_kept, sum(points_kept) / nullif(sum(points), 0) AS share_kept,
+       coalesce(sum(service_level * points) / nullif(sum(points), 0), avg(service_level)) AS service_level,
+       (sum(points_kept) / nullif(sum(points), 0)
+        - coalesce(sum(service_level * points) / nullif(sum(points), 0), avg(service_level))) * 100 AS gap_points
+FROM gold.service_replay_item GROUP BY demand_class
+ORDER BY CASE demand_class WHEN 'smooth' THEN 0 WHEN 'erratic' THEN 1 WHEN 'intermittent' THEN 2
+         WHEN 'lumpy' THEN 3 WHEN 'single' THEN 4 ELSE 5 END;
+
+-- Forecast accuracy fit for intermittent demand, per model version and demand class, over the days
+-- where actual demand is known: WAPE, bias and MASE (the forecast's absolute error over the items'
+-- in-sample one-day naive error in the history window, weighted by each item's days).
+CREATE TEMP TABLE naive_error AS
+WITH w AS (
+    SELECT d.item_id, d."date" AS t, d.quantity AS q,
+           lag(d."date") OVER (PARTITION BY d.item_id ORDER BY d."date") AS prev_t,
+           lag(d.quantity) OVER (PARTITION BY d.item_id ORDER BY d."date") AS prev_q,
+           lead(d."date") OVER (PARTITION BY d.item_id ORDER BY d."date") AS next_t
+    FROM demand_all d, as_of, window_start
+    WHERE d."date" BETWEEN window_start.d AND as_of.as_of
+      AND d.item_id IN (SELECT item_id FROM silver.forecast)
+)
+-- Σ|q_t − q_(t−1)| over the dense window from its days with demand: a step up into each of them,
+-- a step down after each one not followed by another, the difference between consecutive ones
+SELECT item_id, sum(CASE WHEN t = window_start.d THEN 0 WHEN prev_t = t - 1 THEN abs(q - prev_q) ELSE q END
+                    + CASE WHEN (next_t IS NULL OR next_t > t + 1) AND t < as_of.as_of THEN q ELSE 0 END)
+                / ($history_days - 1) AS naive_mae
+FROM w, as_of, window_start GROUP BY item_id;
+
+CREATE TABLE gold.forecast_accuracy AS
+WITH f AS (
+    SELECT f.model_version, coalesce(r.demand_class, 'not_stocked') AS demand_class, f.item_id,
+           f.forecast, f.actual_demand, coalesce(n.naive_mae, 0) AS naive_mae
+    FROM gold.fact_forecast f LEFT JOIN gold.reorder_status r USING (item_id) LEFT JOIN naive_error n USING (item_id)
+    WHERE f.actual_demand IS NOT NULL
+)
+SELECT model_version, demand_class, count(DISTINCT item_id)::BIGINT AS items, count(*)::BIGINT AS actual_days,
+       sum(abs(forecast - actual_demand)) / nullif(sum(actual_demand), 0) AS wape,
+       (sum(forecast) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
+       sum(abs(forecast - actual_demand)) FILTER (naive_mae > 0) / nullif(sum(naive_mae) FILTER (naive_mae > 0), 0) AS mase
+FROM f GROUP BY ALL ORDER BY model_version, demand_class;

