@@ -118,3 +118,43 @@ def test_the_plant_install_is_runtime_only():
     names = {w.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower() for w in wanted}
     assert names <= runtime  # every runtime dependency is pinned
     assert not {"torch", "sklearn", "scikit-learn", "prophet", "mlflow", "pandas"} & (runtime | test)
+
+
+def test_company_build_is_the_union_of_the_sites(two_plants, tmp_path):
+    store, plants = two_plants
+    central = tmp_path / "central"
+    central.mkdir()
+    config = central / "config.toml"
+    config.write_text(f'[site]\nid = "company"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
+    result = run_cli("--config", str(config), "company-build", env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert "published company v1: 2 site(s)" in result.stdout
+    company = duckdb.connect(str(central / "warehouse" / "current.duckdb"), read_only=True)
+    try:
+        sites = company.execute("SELECT site, version, as_of::VARCHAR FROM meta.sites ORDER BY site").fetchall()
+        expected_sites = []
+        for site, cfg in sorted(plants.items()):
+            con = duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True)
+            try:
+                expected_sites.append((site, con.execute("SELECT version FROM meta.build").fetchone()[0],
+                                       str(con.execute("SELECT as_of FROM meta.build").fetchone()[0])))
+                for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'gold'").fetchall():
+                    mine = con.execute(f"SELECT * FROM gold.{table}").fetchall()
+                    theirs = company.execute(f"SELECT * EXCLUDE (site) FROM gold.{table} WHERE site = ?", [site]).fetchall()
+                    assert sorted(map(repr, theirs)) == sorted(map(repr, mine)), (site, table)
+            finally:
+                con.close()
+        assert sites == expected_sites
+        # a transfer before a purchase: an item short at one plant, spare at the other
+        transfers = company.execute("SELECT site, item_id, from_site, surplus FROM gold.transfer_candidates").fetchall()
+        for site, item, from_site, surplus in transfers:
+            need = company.execute("SELECT status FROM gold.reorder_status WHERE site = ? AND item_id = ?",
+                                   [site, item]).fetchone()[0]
+            have = company.execute("SELECT on_hand - reorder_point FROM gold.reorder_status WHERE site = ? AND item_id = ?",
+                                   [from_site, item]).fetchone()[0]
+            assert need != "ok" and have == surplus > 0
+        assert company.execute("SELECT count(*) FROM meta.checks WHERE NOT passed").fetchone()[0] == 0
+    finally:
+        company.close()
+    verify = run_cli("verify", str(central / "warehouse" / "current.duckdb"))
+    assert "not a Nova Corrente warehouse" not in verify.stdout
