@@ -120,15 +120,21 @@ def test_the_plant_install_is_runtime_only():
     assert not {"torch", "sklearn", "scikit-learn", "prophet", "mlflow", "pandas"} & (runtime | test)
 
 
-def test_company_build_is_the_union_of_the_sites(two_plants, tmp_path):
-    store, plants = two_plants
-    central = tmp_path / "central"
-    central.mkdir()
+@pytest.fixture(scope="module")
+def central(two_plants, tmp_path_factory):
+    """A central server's company file, built from the two plants' pushes; its clock columns pinned."""
+    store, _ = two_plants
+    central = tmp_path_factory.mktemp("central")
     config = central / "config.toml"
     config.write_text(f'[site]\nid = "company"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
     result = run_cli("--config", str(config), "company-build", env=ENV)
     assert result.returncode == 0, result.stderr
     assert "published company v1: 2 site(s)" in result.stdout
+    return central
+
+
+def test_company_build_is_the_union_of_the_sites(two_plants, central):
+    store, plants = two_plants
     company = duckdb.connect(str(central / "warehouse" / "current.duckdb"), read_only=True)
     try:
         sites = company.execute("SELECT site, version, as_of::VARCHAR FROM meta.sites ORDER BY site").fetchall()
@@ -158,3 +164,74 @@ def test_company_build_is_the_union_of_the_sites(two_plants, tmp_path):
         company.close()
     verify = run_cli("verify", str(central / "warehouse" / "current.duckdb"))
     assert "not a Nova Corrente warehouse" not in verify.stdout
+
+
+def pinned_copy(central, tmp_path):
+    """The company file with its wall-clock columns pinned, for the dashboard's screenshots."""
+    import shutil
+
+    site = tmp_path / "company"
+    (site / "warehouse").mkdir(parents=True)
+    target = site / "warehouse" / "nova_v000001.duckdb"
+    shutil.copyfile(central / "warehouse" / "nova_v000001.duckdb", target)
+    (site / "warehouse" / "current.duckdb").symlink_to("nova_v000001.duckdb")
+    con = duckdb.connect(str(target))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("UPDATE meta.build SET built_at = TIMESTAMPTZ '2025-10-25 09:30:00+00'")
+    con.execute("UPDATE meta.sites SET pushed_at = TIMESTAMPTZ '2025-10-25 09:00:00+00', "
+                "built_at = TIMESTAMPTZ '2025-10-25 08:55:00+00'")
+    con.execute("CHECKPOINT")
+    con.close()
+    return site
+
+
+@pytest.mark.anyio
+async def test_the_company_dashboard_has_a_site_column_filter_and_transfers(central, tmp_path):
+    from textual.widgets import Select
+
+    from nova_tui.screens.item import ItemScreen
+    from nova_tui.widgets.table import ListTable
+    from tui_helpers import app_for, press, screen_text, settle
+
+    site = pinned_copy(central, tmp_path)
+    con = duckdb.connect(str(site / "warehouse" / "current.duckdb"), read_only=True)
+    per_site = dict(con.execute("SELECT site, count(*) FROM gold.reorder_status GROUP BY site").fetchall())
+    transfer = con.execute("SELECT site, item_id, from_site FROM gold.transfer_candidates LIMIT 1").fetchone()
+    con.close()
+    app = app_for(site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")
+        table = app.screen.query_one(ListTable)
+        assert "site" in [c.key.value for c in table.ordered_columns]
+        assert len(table.rows_shown) == sum(per_site.values())
+        select = app.screen.query_one("#site", Select)
+        assert select.display
+        select.value = "ba-feira"
+        await settle(pilot)
+        assert len(table.rows_shown) == per_site["ba-feira"] and {r["site"] for r in table.rows_shown} == {"ba-feira"}
+        await press(pilot, "4")
+        text = screen_text(app)
+        assert "Sites (2)" in text and "ba-salvador" in text and "ba-feira" in text
+        if transfer:
+            await press(pilot, "2")
+            select.value = transfer[0]
+            await press(pilot, "slash", *transfer[1], "enter", "enter")
+            assert isinstance(app.screen, ItemScreen) and app.screen.row["site"] == transfer[0]
+            assert f"{transfer[2]} can spare" in screen_text(app)
+
+
+def test_the_company_reorder_list_filtered_to_one_site(central, tmp_path, snap_compare):
+    from textual.widgets import Select
+
+    from tui_helpers import app_for, press, settle
+
+    site = pinned_copy(central, tmp_path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await press(pilot, "2")
+        pilot.app.screen.query_one("#site", Select).value = "ba-feira"
+        await settle(pilot)
+
+    assert snap_compare(app_for(site), terminal_size=(120, 40), run_before=run_before)
