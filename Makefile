@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/watch.py
 	$(BIN)/python bench/remote.py
+	$(BIN)/python bench/sites.py
 	$(BIN)/python bench/tui.py
 
 clean:

@@ -62,10 +62,10 @@ def main() -> int:
             config.write_text('[paths]\nlanding = "landing"\n')
             figure(f"build, {lines:,}-line export, no remote store", timed(pipeline + ["--config", str(config), "build"]))
             with open(config, "a") as fh:
-                fh.write(f'\n[remote]\nendpoint = "{weed.endpoint}"\nsecure = false\n')
+                fh.write(f'\n[site]\nid = "bench"\n\n[remote]\nendpoint = "{weed.endpoint}"\nsecure = false\n')
             version = next((site / "warehouse").glob("nova_v*.duckdb"))
             bronze = sum(p.stat().st_size for p in (site / "lake" / "bronze").rglob("*.parquet"))
-            figure("push: version + manifest + bronze + silver/gold", timed(pipeline + ["--config", str(config), "push"], ENV),
+            figure("push: version + manifest + bronze + silver/gold Delta tables", timed(pipeline + ["--config", str(config), "push"], ENV),
                    f"version {version.stat().st_size / 1e6:.0f} MB, bronze {bronze / 1e6:.0f} MB")
             figure("push again (already in sync)", timed(pipeline + ["--config", str(config), "push"], ENV))
             figure("pull, sha256 verified", timed(pipeline + ["--config", str(config), "pull", str(tmp / "copy.duckdb")], ENV))

@@ -254,7 +254,10 @@ def _push_layers(cfg: Config, store: Store, current: int, progress: Progress) ->
                              "WHERE schema_name IN ('silver', 'gold') ORDER BY 1, 2").fetchall()
         for i, (schema, table) in enumerate(tables):
             progress("delta", i, len(tables))
-            write_site_partition(con, store, schema, table, f"{schema}.{table}")
+            began = time.monotonic()
+            written = write_site_partition(con, store, schema, table, f"{schema}.{table}")
+            log.debug("event=delta_pushed table=%s.%s version=%d seconds=%.2f", schema, table, written,
+                      time.monotonic() - began)
         progress("delta", len(tables), len(tables))
     finally:
         con.close()
