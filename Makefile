@@ -8,7 +8,9 @@ DEMO_DIR ?= demo-site
 
 PREFIX ?= $(CURDIR)/.venv
 
-.PHONY: demo test bench venv install clean
+WHEELS ?= wheels
+
+.PHONY: demo test bench venv install wheels install-offline clean
 
 venv: $(STAMP)
 
@@ -25,6 +27,30 @@ install: requirements.lock pyproject.toml
 	$(PREFIX)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PREFIX)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation .
 	@echo "installed into $(PREFIX): $$(du -sh $(PREFIX) | cut -f1)"
+
+# For a plant server without the package index: on a machine with it, `make wheels` writes every
+# pinned runtime wheel and this package's own wheel into $(WHEELS); carry that folder over, then
+# `make install-offline WHEELS=DIR` installs from it alone (pip --no-index: no network at all).
+wheels: requirements.lock pyproject.toml
+	$(PY) -m venv $(WHEELS)/.build-venv
+	$(WHEELS)/.build-venv/bin/python -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
+		--no-deps -r requirements.lock -d $(WHEELS)
+	$(WHEELS)/.build-venv/bin/python -m pip install --quiet --disable-pip-version-check --no-index \
+		--upgrade --find-links $(WHEELS) -c requirements.lock setuptools
+	$(WHEELS)/.build-venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -w $(WHEELS) .
+	rm -rf $(WHEELS)/.build-venv
+	cp requirements.lock $(WHEELS)/
+	@echo "$$(ls $(WHEELS)/*.whl | wc -l) wheels in $(WHEELS) ($$(du -sh $(WHEELS) | cut -f1)): copy the folder to the plant server"
+
+install-offline:
+	@test -f $(WHEELS)/requirements.lock || { echo "no wheels in $(WHEELS): run 'make wheels WHEELS=$(WHEELS)' where the index is reachable"; exit 2; }
+	$(PY) -m venv $(PREFIX)
+	PIP_CONFIG_FILE=/dev/null $(PREFIX)/bin/python -m pip install --quiet --disable-pip-version-check --no-index \
+		--find-links $(WHEELS) -r $(WHEELS)/requirements.lock
+	PIP_CONFIG_FILE=/dev/null $(PREFIX)/bin/python -m pip install --quiet --disable-pip-version-check --no-index \
+		--find-links $(WHEELS) --no-deps nova-corrente
+	@echo "installed offline into $(PREFIX): $$(du -sh $(PREFIX) | cut -f1)"
 
 demo: $(STAMP)
 	$(BIN)/nova-pipeline demo $(DEMO_DIR)

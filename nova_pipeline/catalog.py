@@ -177,6 +177,29 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "forecast_history_disagree": "the forecast's demand over lead time is under half or over twice the history's "
                                      "(and differs by 1 unit or more): look before trusting either",
     }),
+    "gold.supplier_lead_time": ("Suppliers' lead times (request to purchase, usable lines as the reorder method "
+                                "uses them: bought on or after the request), over all history.", {
+        "supplier": "supplier (NOME FORNEC.)", "lines": "requisition lines with this supplier",
+        "items": "items bought from it", "usable_lines": "lines with a usable lead time",
+        "median_days": "median lead time, days", "p90_days": "90th percentile (nearest rank): 9 lines in 10 arrive within it",
+        "std_days": "spread (sample std) of the lead times, days",
+        "lines_with_required_date": "usable lines with DATA REQUISITADA, the date the site needed the item",
+        "bought_on_time": "of those, lines bought by that date",
+        "on_time_share": "bought_on_time / lines_with_required_date (NULL without required dates)",
+        "last_quarters": "the last (up to 4) quarters of request with purchases, oldest first",
+        "last_quarter_medians": "the median lead time in each of those quarters: the trend",
+        "first_purchase": "first purchase", "last_purchase": "latest purchase",
+    }),
+    "gold.item_supplier": ("Which suppliers each item was bought from, over all history.", {
+        "item_id": "ERP item code", "supplier": "supplier", "lines": "lines of the item with this supplier",
+        "first_purchase": "first purchase", "last_purchase": "latest purchase",
+    }),
+    "gold.supplier_family_lead_time": ("Suppliers' lead times per family of the items bought.", {
+        "supplier": "supplier", "family": "item family ('(no family)' when blank)",
+        "usable_lines": "lines with a usable lead time", "median_days": "median lead time, days",
+        "p90_days": "90th percentile (nearest rank), days",
+        "on_time_share": "share bought by the required date, where one exists",
+    }),
     "gold.service_replay_item": ("Does the method keep its promise, per item: the reorder point re-computed at each "
                                  "weekly review point of the history (history basis, the item's L, s_L and z), and "
                                  "whether it covered the demand of the lead time that followed (section 6).", {

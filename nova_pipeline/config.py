@@ -45,6 +45,11 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
     "ingest": {
         "max_quantity": (float, 1_000_000.0),
     },
+    # free space on the filesystems of the lake and the warehouse, for `status --check`
+    "disk": {
+        "warn_free_mb": (int, 2048),
+        "critical_free_mb": (int, 512),
+    },
     # one limit per kind of drop, defaults from the source registry (sources/registry.py)
     "freshness": {**{f"{s.kind}_hours": (int, s.freshness_hours) for s in SOURCES},
                   # the data's own age: days between the as-of date (the newest stock snapshot's date)
@@ -174,6 +179,10 @@ def _validate_ranges(file: Path, v: dict[str, dict[str, Any]]) -> None:
     if not r["order_change_share"] > 0:
         raise ConfigError(f"{file}: [reorder] order_change_share must be above 0 (0.25 = a move of more than 25 %), "
                           f"got {r['order_change_share']}")
+    d = v["disk"]
+    if not 0 <= d["critical_free_mb"] <= d["warn_free_mb"]:
+        raise ConfigError(f"{file}: [disk] critical_free_mb must be between 0 and warn_free_mb, got "
+                          f"{d['critical_free_mb']} and {d['warn_free_mb']}")
     site = v["site"]["id"]
     if site and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", site):
         raise ConfigError(f"{file}: [site] id must be a short slug of lower-case letters, digits and '-' (such as "

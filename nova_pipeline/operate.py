@@ -12,7 +12,7 @@ from .build import LAST_BUILD, validate_file
 from .config import Config
 from .db import connect, has_table
 from .errors import NovaError, WarehouseError
-from .status import as_of_state, freshness, open_warehouse, plant_time
+from .status import as_of_state, disk_usage, freshness, open_warehouse, plant_time
 
 OK, WARNING, CRITICAL = 0, 1, 2
 LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL"}
@@ -101,6 +101,12 @@ def check(cfg: Config, now: datetime | None = None) -> tuple[int, str]:
     finally:
         con.close()
     problems += last_build_problems(cfg, now)
+    d = cfg.values["disk"]
+    for where, free in disk_usage(cfg)["free"].items():
+        if free < d["warn_free_mb"] * 2**20:
+            level = CRITICAL if free < d["critical_free_mb"] * 2**20 else WARNING
+            problems.append((level, f"{free / 2**20:,.0f} MB free where the {where} is "
+                                    f"(< {d['critical_free_mb' if level == CRITICAL else 'warn_free_mb']:,} MB)"))
     code = max((c for c, _ in problems), default=OK)
     detail = "; ".join(t for _, t in sorted(problems, key=lambda p: -p[0])) or "fresh, no rejects"
     return code, f"NOVA {LABEL[code]} - v{version} as of {as_of}: {detail}"

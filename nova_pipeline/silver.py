@@ -36,7 +36,7 @@ log = logging.getLogger("nova.silver")
 MANIFEST = "_manifest.json"
 SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
 WRITE_ROWS = 16_384  # rows per row group and per partition flush when writing silver
-FORMAT = 4  # bump when a silver table's columns or rules change: the next build rebuilds silver
+FORMAT = 5  # bump when a silver table's columns or rules change: the next build rebuilds silver
 
 
 NEWEST = "ingested_at DESC, source_line DESC"  # the newest delivery wins (then the later line)
@@ -138,6 +138,14 @@ SUMMARIES: dict[str, str] = {
     "req_monthly": """SELECT part, item_id, date_trunc('month', request_date)::DATE AS "month", sum(quantity) AS quantity,
                              count(*) AS lines, count(DISTINCT request_date) AS days_with_demand
                       FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
+    # supplier lead-time histogram per family and request quarter (usable lines only: bought on or
+    # after the request), with how many had a required date and were bought by it
+    "req_supplier_lt": """SELECT part, supplier, family, purchase_date - request_date AS lt,
+                                 date_trunc('quarter', request_date)::DATE AS quarter, count(*) AS n,
+                                 count(*) FILTER (required_date IS NOT NULL) AS with_required,
+                                 count(*) FILTER (purchase_date <= required_date) AS on_time
+                          FROM {rows}
+                          WHERE supplier IS NOT NULL AND purchase_date >= request_date GROUP BY ALL""",
 }
 
 
@@ -299,7 +307,7 @@ class SilverStore:
             size += bytes_
         for i, batch in enumerate(b for b in batches if b):
             rows = " UNION ALL ".join(
-                f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, "
+                f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, required_date, "
                 f"is_service(unit, family) AS svc, '{p}' AS part FROM {parquet_sql([self.root / r for r in parts[p]])}"
                 for p in batch)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -89,6 +91,42 @@ def as_of_state(as_of: date | None, warning_days: int, critical_days: int, now: 
     return ("critical" if age > critical_days else "stale" if age > warning_days else "ok"), age
 
 
+def _tree_bytes(folder: Path, skip: Path | None = None) -> int:
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        if skip is not None and Path(root) == skip.parent:
+            dirs[:] = [d for d in dirs if Path(root) / d != skip]
+        for f in files:
+            try:
+                total += (Path(root) / f).lstat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def disk_usage(cfg: Config) -> dict:
+    """Space used by the lake (without quarantine), the quarantine, the warehouse versions, and the
+    free space of each filesystem they live on (one line when they share it)."""
+    used = {"lake": _tree_bytes(cfg.lake, skip=cfg.quarantine) if cfg.lake.exists() else 0,
+            "quarantine": _tree_bytes(cfg.quarantine) if cfg.quarantine.exists() else 0,
+            "warehouse": _tree_bytes(cfg.warehouse) if cfg.warehouse.exists() else 0}
+    free: dict[str, int] = {}
+    seen: set[int] = set()
+    for name, folder in (("warehouse", cfg.warehouse), ("lake", cfg.lake)):
+        try:
+            dev = folder.stat().st_dev
+        except OSError:
+            continue
+        if dev not in seen:
+            seen.add(dev)
+            free[name] = shutil.disk_usage(folder).free
+    return {"used": used, "free": free}
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n < 10 * 2**30 else f"{n / 2**30:,.1f} GB"
+
+
 def _age(ts: datetime | None) -> str:
     if ts is None:
         return "never"
@@ -109,7 +147,8 @@ def status_text(cfg: Config) -> str:
                     f"{age} d old" + ("" if state == "ok" else
                                       f" — {'CRITICAL' if state == 'critical' else 'STALE'}: older than "
                                       f"{f['as_of_critical_days'] if state == 'critical' else f['as_of_days']} d "
-                                      "([freshness] as_of_days); the newest stock snapshot is that old"))
+                                      f"([freshness] {'as_of_critical_days' if state == 'critical' else 'as_of_days'}); "
+                                      "the newest stock snapshot is that old"))
         lines = [f"warehouse   {path} -> v{version} (current v{current_version(cfg.warehouse)})",
                  f"as of       {as_of} ({data_age})",
                  f"built       {plant_time(built_at)} ({_age(built_at)})",
@@ -132,6 +171,12 @@ def status_text(cfg: Config) -> str:
         lines.append(f"reorder     {counts.get('stockout', 0)} stockout, {counts.get('below_reorder', 0)} below reorder, "
                      f"{counts.get('ok', 0)} ok")
         lines += state_lines(cfg)
+        disk = disk_usage(cfg)
+        d = cfg.values["disk"]
+        free = ", ".join(f"{_mb(n)} free where the {k} is" + (" — LOW" if n < d["warn_free_mb"] * 2**20 else "")
+                         for k, n in disk["free"].items())
+        lines.append(f"disk        lake {_mb(disk['used']['lake'])}, versions {_mb(disk['used']['warehouse'])}, "
+                     f"quarantine {_mb(disk['used']['quarantine'])}; {free} ([disk] warn below {d['warn_free_mb']:,} MB)")
         lines += ["", "sources (newest delivery per kind, against its [freshness] limit; latest loaded file)"]
         for f in freshness(con, cfg.values["freshness"], datetime.now(timezone.utc)):
             state = "STALE" if f.stale else "ok"

@@ -20,7 +20,7 @@ from .screens.help import HelpScreen
 from .screens.problem import ProblemScreen
 from .warehouse import Snapshot, Target, WarehouseProblem, load
 
-SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness", "5": "changes"}
+SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness", "5": "changes", "6": "suppliers"}
 NEEDS_A_VERSION = {"show", "export"}  # actions that mean nothing before a version is open
 
 
@@ -51,16 +51,22 @@ def _changes():
     return ChangesScreen()
 
 
+def _suppliers():
+    from .screens.suppliers import SuppliersScreen
+    return SuppliersScreen()
+
+
 class NovaApp(App):
     TITLE = "Nova Corrente"
     MODES = {"overview": _overview, "reorder": _reorder, "forecast": _forecast, "freshness": _freshness,
-             "changes": _changes, "problem": ProblemScreen}
+             "changes": _changes, "suppliers": _suppliers, "problem": ProblemScreen}
     BINDINGS = [
         Binding("1", "show('overview')", "Overview"),
         Binding("2", "show('reorder')", "Reorder"),
         Binding("3", "show('forecast')", "Forecast"),
         Binding("4", "show('freshness')", "Freshness"),
         Binding("5", "show('changes')", "Changes"),
+        Binding("6", "show('suppliers')", "Suppliers"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "refresh", "Refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),

@@ -177,3 +177,23 @@ ACCURACY = (
     Column("bias", "bias", lambda r: fmt.pct(r["bias"], signed=True), True),
     Column("mase", "MASE", lambda r: fmt.qty(r["mase"], 2) if r["mase"] is not None else "—", True),
 )
+
+
+def trend(medians) -> str:
+    """The last quarters' median lead times, oldest first: `12→9→15 d`."""
+    if not medians:
+        return ""
+    return "→".join(f"{m:g}" for m in medians if m is not None) + " d"
+
+
+SUPPLIERS = (
+    Column("supplier", "supplier", lambda r: (r["supplier"] or "")[:36]),
+    Column("site", "site", lambda r: r.get("site") or ""),
+    Column("lines", "lines", lambda r: fmt.qty(r["lines"]), True),
+    Column("items", "items", lambda r: fmt.qty(r["items"]), True),
+    Column("median_days", "median d", lambda r: fmt.qty(r["median_days"]), True),
+    Column("p90_days", "p90 d", lambda r: fmt.qty(r["p90_days"]), True),
+    Column("std_days", "spread d", lambda r: fmt.qty(r["std_days"], 1), True),
+    Column("on_time_share", "on time", lambda r: fmt.pct(r["on_time_share"]), True),
+    Column("last_quarter_medians", "last quarters", lambda r: trend(r["last_quarter_medians"])),
+)

@@ -348,3 +348,25 @@ def item_replay(con, item_id: str, site: str | None = None) -> Row | None:
     found = rows(con, "SELECT points, points_kept, share_kept, service_level FROM gold.service_replay_item "
                       f"WHERE item_id = $item{_site_clause(site)}", {"item": item_id, **({"site": site} if site else {})})
     return found[0] if found else None
+
+
+def suppliers(con) -> list[Row]:
+    """Suppliers and their lead times (gold.supplier_lead_time), most lines first; none in older files."""
+    if not _has_table(con, "gold", "supplier_lead_time"):
+        return []
+    site = "site, " if has_sites(con) else ""
+    return rows(con, f"""SELECT {site}supplier, lines, items, usable_lines, median_days, p90_days, std_days,
+                                on_time_share, lines_with_required_date, last_quarter_medians
+                         FROM gold.supplier_lead_time ORDER BY lines DESC, supplier""")
+
+
+def item_suppliers(con, item_id: str, site: str | None = None) -> list[Row]:
+    """The item's suppliers, the most recent first, with each one's lead times over all its lines."""
+    if not _has_table(con, "gold", "item_supplier"):
+        return []
+    on = " AND s.site = i.site" if site else ""
+    return rows(con, f"""
+        SELECT i.supplier, i.lines, i.last_purchase, s.median_days, s.p90_days, s.on_time_share
+        FROM gold.item_supplier i LEFT JOIN gold.supplier_lead_time s ON s.supplier = i.supplier{on}
+        WHERE i.item_id = $item{" AND i.site = $site" if site else ""}
+        ORDER BY i.last_purchase DESC NULLS LAST, i.supplier""", {"item": item_id, **({"site": site} if site else {})})

@@ -172,6 +172,7 @@ class Snapshot:
     status_changes: list[Row] = field(default_factory=list)
     replay: list[Row] = field(default_factory=list)
     sites: list[Row] = field(default_factory=list)  # company files: meta.sites
+    suppliers: list[Row] = field(default_factory=list)
     accuracy: list[Row] = field(default_factory=list)
 
     @property
@@ -208,7 +209,8 @@ def read_snapshot(con, path: Path) -> Snapshot:
                     models=queries.forecast_models(con), forecast_items=queries.forecast_items(con),
                     families=queries.forecast_families(con), changes=changes,
                     status_changes=queries.status_change_counts(con), replay=queries.service_replay(con),
-                    accuracy=queries.forecast_accuracy(con), sites=queries.sites(con))
+                    accuracy=queries.forecast_accuracy(con), sites=queries.sites(con),
+                    suppliers=queries.suppliers(con))
 
 
 def load(target: Target) -> tuple[object, Snapshot]:

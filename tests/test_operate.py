@@ -95,3 +95,24 @@ def test_rollback_to_a_version_that_is_not_kept(tui_site_copy):
     site = tui_site_copy
     result = run_cli("--config", str(site / "config.toml"), "rollback", "v7")
     assert result.returncode == 1 and "versions kept: v1, v2" in result.stderr
+
+
+def test_status_shows_disk_use_and_check_warns_before_the_disk_is_full(built_demo, tmp_path):
+    import shutil as sh
+
+    site = copy_site(built_demo.source.parent, tmp_path)
+    allow_old_data(site)
+    status = run_cli("--config", str(site / "config.toml"), "status").stdout
+    line = next(x for x in status.splitlines() if x.startswith("disk "))
+    assert "lake " in line and "versions " in line and "quarantine " in line and "free where the warehouse is" in line
+    free_mb = sh.disk_usage(site / "warehouse").free / 2**20
+    config = site / "config.toml"
+    base = config.read_text()
+    config.write_text(base + f"\n[disk]\nwarn_free_mb = {int(free_mb * 4)}\ncritical_free_mb = 1\n")
+    code, text = check(site)
+    assert code == 1 and "MB free where the warehouse is (< " in text, text
+    config.write_text(base + f"\n[disk]\nwarn_free_mb = {int(free_mb * 4)}\ncritical_free_mb = {int(free_mb * 2)}\n")
+    code, text = check(site)
+    assert code == 2 and "NOVA CRITICAL" in text and "MB free where the warehouse is" in text, text
+    config.write_text(base)
+    assert check(site)[0] == 0

@@ -246,3 +246,43 @@ def test_a_planners_sheet_is_a_drop_like_any_other(tmp_path):
                         ("parametros_2.csv", 3, "PRAZO (DIAS) must be at least 1, got 0")]
     # the newest sheet holds whole: item 1's row was rejected, item 2 is not in it: neither has parameters
     assert planner == {"1": False, "2": False} and pack is None
+
+
+def test_supplier_lead_times_match_the_export(built_demo):
+    """gold.supplier_lead_time against the raw export: medians, nearest-rank p90s, on-time shares."""
+    per: dict[str, list[int]] = defaultdict(list)
+    lines: Counter = Counter()
+    items: dict[str, set] = defaultdict(set)
+    required: Counter = Counter()
+    on_time: Counter = Counter()
+    for r in read_csv(SUPRIMENTOS):
+        supplier = r["NOME FORNEC."].strip()
+        if not supplier:
+            continue
+        lines[supplier] += 1
+        req, bought, needed = day(r["DATA SOLICITADO"]), day(r["DATA DE COMPRA"]), day(r["DATA REQUISITADA"])
+        if bought:
+            items[supplier].add(r["PRODUTO/SERVIÇO"].strip())
+        if req and bought and bought >= req:
+            per[supplier].append((bought - req).days)
+            if needed:
+                required[supplier] += 1
+                on_time[supplier] += bought <= needed
+    con = duckdb.connect(str(built_demo.warehouse / "current.duckdb"), read_only=True)
+    try:
+        got = {r[0]: r[1:] for r in con.execute(
+            "SELECT supplier, lines, usable_lines, median_days, p90_days, std_days, lines_with_required_date, "
+            "bought_on_time, on_time_share FROM gold.supplier_lead_time").fetchall()}
+    finally:
+        con.close()
+    assert set(got) == set(lines)
+    for supplier, (n, usable, median, p90, std, with_req, kept, share) in got.items():
+        lts = sorted(per[supplier])
+        assert n == lines[supplier] and (usable or 0) == len(lts), supplier
+        if lts:
+            assert median == pytest.approx(statistics.median(lts)), supplier
+            assert p90 == lts[math.ceil(0.9 * len(lts)) - 1], supplier
+            if len(lts) >= 2:
+                assert std == pytest.approx(statistics.stdev(lts), abs=1e-6), supplier
+            assert (with_req, kept) == (required[supplier], on_time[supplier]), supplier
+            assert share == (pytest.approx(kept / with_req) if with_req else None), supplier

@@ -80,6 +80,10 @@ def test_one_commit_per_push_per_table_and_time_travel(two_plants):
     assert result.returncode == 0 and "remote store: sent v2" in result.stdout, result.stdout + result.stderr
     dt = DeltaTable(uri, storage_options=delta_options(store))
     assert dt.version() == before + 1  # one commit for this push
+    for schema, table in tables_of(feira):  # and so for every table: one overwrite per push per site
+        history = DeltaTable(f"s3://nova-{schema}/{table}", storage_options=delta_options(store)).history()
+        overwrites = [h for h in history if h.get("operationParameters", {}).get("mode") == "Overwrite"]
+        assert len(overwrites) == 3, (schema, table)  # salvador's push, feira's two
     now = dict(delta_rows(store, "gold", "reorder_status", "SELECT item_id, on_hand FROM t WHERE site = 'ba-feira'"))
     assert now["010004"] >= 777  # summed over depots: the snapshot put 777 in one of them
     # the other plant's partition did not move, and the previous push is one version back

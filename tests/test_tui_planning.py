@@ -101,3 +101,38 @@ def test_report_replay_for_cron(tui_site):
         sorted((a["model_version"], a["demand_class"], a["mase"]) for a in accuracy)
     text = nova_tui("report", "replay", "--config", str(tui_site / "config.toml"))
     assert "MISSES" in text.stdout and "replay (" in text.stdout and f"accuracy ({len(accuracy)})" in text.stdout
+
+
+async def test_suppliers_screen_lists_sorts_and_filters(tui_site):
+    from nova_tui.screens.suppliers import SuppliersScreen
+
+    want = rows(tui_site, "SELECT supplier, lines, median_days FROM gold.supplier_lead_time")
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "6")
+        assert isinstance(app.screen, SuppliersScreen)
+        table = app.screen.query_one(ListTable)
+        shown = table.rows_shown
+        assert len(shown) == len(want) and [r["lines"] for r in shown] == sorted((w["lines"] for w in want), reverse=True)
+        await press(pilot, "s", "s", "s", "s")  # supplier, lines, items, median
+        assert app.screen.sort_key == "median_days"
+        medians = [r["median_days"] for r in table.rows_shown if r["median_days"] is not None]
+        assert medians == sorted(medians)
+        await press(pilot, "slash", *"braspress", "enter")
+        names = [r["supplier"] for r in table.rows_shown]
+        assert "BRASPRESS" in names and all("BRASPRESS" in n for n in names)
+        assert len(names) == sum("BRASPRESS" in w["supplier"] for w in want)
+
+
+async def test_the_item_screen_names_the_items_suppliers_with_their_lead_times(tui_site):
+    sup = rows(tui_site, """SELECT i.supplier, i.lines, s.median_days FROM gold.item_supplier i
+                            JOIN gold.supplier_lead_time s USING (supplier) WHERE i.item_id = '011029'""")
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await press(pilot, "2", "slash", *"011029", "enter", "enter")
+        text = screen_text(app)
+        assert "Suppliers (most recent first" in text
+        for s in sup:
+            assert s["supplier"][:40] in text

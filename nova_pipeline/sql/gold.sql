@@ -193,6 +193,65 @@ SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.mo
        f.source_file
 FROM silver.forecast f LEFT JOIN demand_all d USING (item_id, "date");
 
+-- Suppliers' lead times (request -> purchase, usable lines as the reorder method uses them), per
+-- supplier and per supplier and family, from the summaries' histograms: median (mean of the two middle
+-- values), p90 (nearest rank: the smallest lead time with at least 90 % of lines at or below it), spread,
+-- and the share bought by the date the site needed it, where that date exists.
+CREATE TEMP TABLE supplier_hist AS
+SELECT supplier, coalesce(family, '(no family)') AS family, lt, quarter, sum(n) AS n,
+       sum(with_required) AS with_required, sum(on_time) AS on_time
+FROM sum_req_supplier_lt GROUP BY ALL;
+
+CREATE TABLE gold.supplier_lead_time AS
+WITH h AS (SELECT supplier, lt, sum(n) AS n FROM supplier_hist GROUP BY ALL),
+cum AS (SELECT supplier, lt, n, sum(n) OVER (PARTITION BY supplier ORDER BY lt ROWS UNBOUNDED PRECEDING) AS c,
+               sum(n) OVER (PARTITION BY supplier) AS total FROM h),
+stats AS (
+    SELECT supplier, max(total)::BIGINT AS usable_lines,
+           (min(lt) FILTER (c > (total - 1) // 2) + min(lt) FILTER (c > total // 2)) / 2.0 AS median_days,
+           min(lt) FILTER (c >= 0.9 * total) AS p90_days,
+           CASE WHEN max(total) >= 2 THEN sqrt(greatest(0, (max(total) * sum(n * lt * lt) - sum(n * lt) * sum(n * lt))::DOUBLE
+                                                         / (max(total) * (max(total) - 1))::DOUBLE)) END AS std_days
+    FROM cum GROUP BY supplier
+),
+on_time AS (SELECT supplier, sum(with_required)::BIGINT AS with_required, sum(on_time)::BIGINT AS bought_on_time
+            FROM supplier_hist GROUP BY supplier),
+recent AS (  -- the median of each of the last 4 quarters with purchases, newest last, for the trend
+    SELECT supplier, list(median_days ORDER BY quarter) AS quarter_medians, list(quarter ORDER BY quarter) AS quarters
+    FROM (SELECT supplier, quarter,
+                 (min(lt) FILTER (c > (total - 1) // 2) + min(lt) FILTER (c > total // 2)) / 2.0 AS median_days,
+                 row_number() OVER (PARTITION BY supplier ORDER BY quarter DESC) AS k
+          FROM (SELECT supplier, quarter, lt, sum(n) OVER (PARTITION BY supplier, quarter ORDER BY lt ROWS UNBOUNDED PRECEDING) AS c,
+                       sum(n) OVER (PARTITION BY supplier, quarter) AS total
+                FROM (SELECT supplier, quarter, lt, sum(n) AS n FROM supplier_hist GROUP BY ALL))
+          GROUP BY supplier, quarter)
+    WHERE k <= 4 GROUP BY supplier
+)
+SELECT d.supplier, d.requisition_lines AS lines, d.items, s.usable_lines, s.median_days, s.p90_days, s.std_days,
+       o.with_required AS lines_with_required_date, o.bought_on_time,
+       o.bought_on_time / nullif(o.with_required, 0) AS on_time_share,
+       r.quarters AS last_quarters, r.quarter_medians AS last_quarter_medians,
+       d.first_purchase, d.last_purchase
+FROM gold.dim_supplier d LEFT JOIN stats s USING (supplier) LEFT JOIN on_time o USING (supplier)
+LEFT JOIN recent r USING (supplier)
+ORDER BY d.requisition_lines DESC, d.supplier;
+
+-- Which suppliers each item was bought from (all history), for the item screen.
+CREATE TABLE gold.item_supplier AS
+SELECT item_id, supplier, sum(lines)::BIGINT AS lines, min(first_purchase) AS first_purchase,
+       max(last_purchase) AS last_purchase
+FROM sum_req_supplier GROUP BY item_id, supplier ORDER BY item_id, last_purchase DESC NULLS LAST, supplier;
+
+CREATE TABLE gold.supplier_family_lead_time AS
+WITH h AS (SELECT supplier, family, lt, sum(n) AS n, sum(with_required) AS wr, sum(on_time) AS ot FROM supplier_hist GROUP BY ALL),
+cum AS (SELECT *, sum(n) OVER (PARTITION BY supplier, family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS c,
+               sum(n) OVER (PARTITION BY supplier, family) AS total FROM h)
+SELECT supplier, family, max(total)::BIGINT AS usable_lines,
+       (min(lt) FILTER (c > (total - 1) // 2) + min(lt) FILTER (c > total // 2)) / 2.0 AS median_days,
+       min(lt) FILTER (c >= 0.9 * total) AS p90_days,
+       sum(ot)::BIGINT / nullif(sum(wr), 0) AS on_time_share
+FROM cum GROUP BY supplier, family ORDER BY supplier, family;
+
 -- The planner's parameters: the newest loaded sheet holds for every item it lists (contract 2b).
 CREATE TEMP TABLE planner AS
 SELECT p.item_id, p.pack_size, p.min_order_qty, p.service_level, p.lead_time_days

@@ -16,6 +16,7 @@ HELP = """\
   3       Forecast: demand and a model's forecast, item or family
   4       Freshness: newest files, rejected files and why, builds
   5       Changes: what changed since the previous version
+  6       Suppliers: lead times (median, p90, spread), on time, trend
   /       filter (Reorder; / again goes back to the list);
           choose an item or family (Forecast)
   s / S   sort by the next column / reverse (or click a header)

@@ -137,6 +137,15 @@ def formula_text(r: dict, previous_version: int | None = None) -> str:
     ])
 
 
+def suppliers_text(suppliers: list[dict]) -> str:
+    if not suppliers:
+        return "[b]Suppliers[/b]  none in the history"
+    return "[b]Suppliers[/b] (most recent first; lead times over all each one's lines)\n" + "\n".join(
+        f"  {s['supplier'][:40]:<40} {s['lines']:>4} line(s), last {fmt.day(s['last_purchase'])} · median "
+        f"{fmt.qty(s['median_days'])} d, p90 {fmt.qty(s['p90_days'])} d, on time {fmt.pct(s['on_time_share'])}"
+        for s in suppliers[:8]) + (f"\n  … and {len(suppliers) - 8} more" if len(suppliers) > 8 else "")
+
+
 def transfer_text(r: dict, transfers: list[dict]) -> str:
     """Company files: stock another plant can spare, before buying."""
     if "site" not in r or r["status"] == "ok":
@@ -201,6 +210,7 @@ class ItemScreen(Screen):
             yield Static("[b]Stock per depot[/b] (latest snapshot)", classes="label")
             yield ListTable(STOCK, key="depot", id="stock")
             yield Static("reading…", id="leadtime")
+            yield Static("", id="item-suppliers")
             yield Static("", id="replay")
         yield KeyLine()
 
@@ -215,13 +225,15 @@ class ItemScreen(Screen):
             stock, demand = queries.item_stock(cur, item, site), queries.item_demand(cur, item, site)
             lead, replay = queries.item_lead_times(cur, item, site), queries.item_replay(cur, item, site)
             transfers = queries.transfers(cur, site, item) if site else []
+            suppliers = queries.item_suppliers(cur, item, site)
         finally:
             cur.close()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.fill, stock, demand, lead, replay, transfers)
+            self.app.call_from_thread(self.fill, stock, demand, lead, replay, transfers, suppliers)
 
     def fill(self, stock: list[dict], demand: list[dict], lead: dict, replay: dict | None = None,
-             transfers: list[dict] = ()) -> None:
+             transfers: list[dict] = (), suppliers: list[dict] = ()) -> None:
+        self.query_one("#item-suppliers", Static).update(suppliers_text(suppliers))
         self.query_one("#replay", Static).update(replay_text(self.row, replay) + transfer_text(self.row, transfers))
         self.query_one("#stock", ListTable).fill(stock)
         self.query_one(DemandChart).show_history(

@@ -86,10 +86,17 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_parser("push", help="send to the remote store what it lacks: versions, manifests, bronze, silver/gold",
                    description="Send every retained version the [remote] store lacks (file, then its manifest with "
                                "sha256, size, built_at and as_of), the bronze files as they lie in the lake "
-                               "(bucket nova-bronze), and each silver and gold table of the current version as "
-                               "Parquet (nova-silver, nova-gold). Every build does this by itself when [remote] "
+                               "(bucket nova-bronze, under the [site] id), and each silver and gold table of the "
+                               "current version into its Delta table (nova-silver, nova-gold), replacing this "
+                               "site's partition in one commit. Every build does this by itself when [remote] "
                                "endpoint is set; push catches up after the store was down. Credentials: "
                                "$NOVA_S3_ACCESS_KEY and $NOVA_S3_SECRET_KEY.")
+    sub.add_parser("company-build", help="publish a company warehouse from every site's gold Delta tables in the store",
+                   description="Read every site's gold tables from the [remote] store's Delta tables and publish one "
+                               "company warehouse file with the plant's rules (temp file, checks, versions, current) "
+                               "into [paths] warehouse: a site column on every gold table, meta.sites (each site's "
+                               "version, as-of and push time) and gold.transfer_candidates (stock another plant can "
+                               "spare for an item below its reorder point). Open it with nova-tui like any version.")
     pull = sub.add_parser("pull", help="download a version from the remote store, verified by its sha256",
                           description="Download the newest version (or --version N) from the [remote] store to DEST "
                                       "(a file, or a folder where it is saved as nova_vNNNNNN.duckdb). It is written "
@@ -153,7 +160,7 @@ def _dispatch(args) -> int:
         return Watcher(cfg).run()
     if args.command == "fetch-external":
         return _fetch(cfg, tuple(args.only or ()), args.timeout)
-    if args.command in ("push", "pull", "export"):
+    if args.command in ("push", "pull", "export", "company-build"):
         return _transfer(cfg, args)
     if args.command == "status" and args.check:
         from .operate import check
@@ -232,6 +239,13 @@ def _transfer(cfg, args) -> int:
             from .remote import push
 
             print(push(cfg, progress).message)
+        elif args.command == "company-build":
+            from .company import company_build
+
+            result = company_build(cfg, progress)
+            print(f"published company v{result.version}: {len(result.sites)} site(s) "
+                  f"({', '.join(s['site'] + ' v' + str(s['version']) for s in result.sites)}), {result.tables} gold "
+                  f"table(s) in {result.seconds:.1f} s")
         elif args.command == "pull":
             from .remote import pull
 

@@ -213,8 +213,14 @@ def _push(cfg: Config, store: Store, progress: Progress) -> PushResult:
             result.bronze_files += 1
     if send_layers:
         result.layer_tables = _push_layers(cfg, store, current, progress)
+        con = connect(publish.version_file(cfg.warehouse, current), read_only=True)
+        try:
+            as_of, built_at = con.execute("SELECT as_of, built_at FROM meta.build").fetchone()
+        finally:
+            con.close()
         _put_json(client, LAYER_BUCKETS["gold"], f"_sites/{store.site}.json",
                   {"site": store.site, "name": cfg.values["site"]["name"], "version": current,
+                   "as_of": as_of.isoformat() if as_of else None, "built_at": built_at.isoformat(),
                    "pushed_at": datetime.now(timezone.utc).isoformat()})
     progress("push", total, total)
     return result
@@ -248,7 +254,10 @@ def _push_layers(cfg: Config, store: Store, current: int, progress: Progress) ->
                              "WHERE schema_name IN ('silver', 'gold') ORDER BY 1, 2").fetchall()
         for i, (schema, table) in enumerate(tables):
             progress("delta", i, len(tables))
-            write_site_partition(con, store, schema, table, f"{schema}.{table}")
+            began = time.monotonic()
+            written = write_site_partition(con, store, schema, table, f"{schema}.{table}")
+            log.debug("event=delta_pushed table=%s.%s version=%d seconds=%.2f", schema, table, written,
+                      time.monotonic() - began)
         progress("delta", len(tables), len(tables))
     finally:
         con.close()
@@ -401,3 +410,21 @@ def _pull(store: Store, dest: Path, version: int | None, progress: Progress) -> 
     os.replace(tmp, target)
     fsync_dir(target.parent)
     return info, target
+
+
+def site_records(store: Store) -> list[dict]:
+    """Every site that has pushed its layers: nova-gold/_sites/<site>.json."""
+    out = []
+    for key in sorted(store.keys(LAYER_BUCKETS["gold"], "_sites/")):
+        response = store.client.get_object(LAYER_BUCKETS["gold"], key)
+        try:
+            out.append(json.loads(response.read()))
+        finally:
+            response.close()
+            response.release_conn()
+    return out
+
+
+def layer_tables(store: Store, layer: str) -> list[str]:
+    """The Delta tables of a layer in the store."""
+    return sorted({k.split("/")[0] for k in store.keys(LAYER_BUCKETS[layer]) if not k.startswith("_sites/")})

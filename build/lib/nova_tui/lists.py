@@ -27,6 +27,7 @@ REORDER = (
     Column("change", "chg", lambda r: r.get("change", "NEW" if r["newly_flagged"] else "")),
     Column("status", "status", lambda r: fmt.STATUS_LABEL.get(r["status"], r["status"])),
     Column("item_id", "item", lambda r: r["item_id"]),
+    Column("site", "site", lambda r: r.get("site") or ""),  # company files only; hidden in a plant's
     Column("runs_out_before_delivery", "late", lambda r: "LATE" if r["runs_out_before_delivery"] else ""),
     Column("on_hand", "on hand", lambda r: fmt.qty(r["on_hand"]), True),
     Column("unit", "unit", lambda r: r["unit"] or ""),
@@ -49,6 +50,16 @@ REORDER = (
     Column("supplier_count", "suppliers", lambda r: fmt.qty(r["supplier_count"]), True),
 )
 FROZEN_REORDER = 3  # change, status, item
+OPTIONAL = frozenset({"site"})  # columns shown only when the rows have them (a company file)
+
+SITES = (
+    Column("site", "site", lambda r: r["site"]),
+    Column("name", "name", lambda r: r["name"] or ""),
+    Column("version", "version", lambda r: f"v{r['version']}"),
+    Column("as_of", "as of", lambda r: fmt.day(r["as_of"])),
+    Column("pushed_at", "pushed", lambda r: fmt.local_time(r["pushed_at"])),
+    Column("age", "age", lambda r: r.get("age", "")),
+)
 
 CHANGES = (
     Column("change", "change", lambda r: CHANGE_LABEL.get(r["change"], r["change"])),

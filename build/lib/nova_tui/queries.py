@@ -98,8 +98,28 @@ REORDER_ORDER = """
     runs_out_before_delivery DESC, order_by_date ASC NULLS LAST, item_id"""
 
 
+def has_sites(con) -> bool:
+    """A company file (nova-pipeline company-build): every gold table has a `site` column."""
+    return _has_table(con, "meta", "sites")
+
+
 def reorder(con) -> list[Row]:
-    return rows(con, f"SELECT {REORDER_COLUMNS} FROM gold.reorder_status ORDER BY {REORDER_ORDER}")
+    site = "site, " if has_sites(con) else ""
+    return rows(con, f"SELECT {site}{REORDER_COLUMNS} FROM gold.reorder_status ORDER BY {REORDER_ORDER}")
+
+
+def sites(con) -> list[Row]:
+    if not has_sites(con):
+        return []
+    return rows(con, "SELECT site, name, version, as_of, epoch(pushed_at) AS pushed_at FROM meta.sites ORDER BY site")
+
+
+def transfers(con, site: str, item_id: str) -> list[Row]:
+    """Company files: the sites holding stock above their reorder point for an item short at `site`."""
+    if not _has_table(con, "gold", "transfer_candidates"):
+        return []
+    return rows(con, """SELECT from_site, surplus, from_on_hand, unit FROM gold.transfer_candidates
+                        WHERE site = $1 AND item_id = $2 ORDER BY surplus DESC""", [site, item_id])
 
 
 def status_counts(con) -> dict[str, int]:
@@ -116,8 +136,9 @@ CHANGE_ORDER = {"worse": 0, "better": 1, "order_moved": 2, "basis_switched": 3}
 
 def changes(con) -> list[Row]:
     """What changed since the previous version (gold.reorder_changes), worse first."""
-    return rows(con, """
-        SELECT item_id, description, unit, status, change, previous_value, current_value, detail
+    site = "site, " if has_sites(con) else ""
+    return rows(con, f"""
+        SELECT {site}item_id, description, unit, status, change, previous_value, current_value, detail
         FROM gold.reorder_changes
         ORDER BY CASE change WHEN 'worse' THEN 0 WHEN 'better' THEN 1 WHEN 'order_moved' THEN 2 ELSE 3 END,
                  CASE status WHEN 'stockout' THEN 0 WHEN 'below_reorder' THEN 1 ELSE 2 END, item_id""")
@@ -250,19 +271,25 @@ def series_accuracy(con, *, item_id: str | None, family: str | None, model_versi
         FROM gold.fact_forecast WHERE {scope} AND model_version = $model""", {**params, "model": model_version})[0]
 
 
-def item_stock(con, item_id: str) -> list[Row]:
-    return rows(con, """
+def _site_clause(site: str | None) -> str:
+    return " AND site = $site" if site else ""
+
+
+def item_stock(con, item_id: str, site: str | None = None) -> list[Row]:
+    return rows(con, f"""
         SELECT depot, on_hand, on_order, unit, position_date FROM gold.fact_stock
-        WHERE item_id = $1 AND is_latest ORDER BY on_hand DESC, depot""", [item_id])
+        WHERE item_id = $item AND is_latest{_site_clause(site)} ORDER BY on_hand DESC, depot""",
+                {"item": item_id, **({"site": site} if site else {})})
 
 
-def item_demand(con, item_id: str) -> list[Row]:
-    """The item's daily demand over the reorder method's history window (zeros included)."""
-    found = rows(con, "SELECT history_days FROM gold.reorder_status WHERE item_id = $1", [item_id])
+def item_demand(con, item_id: str, site: str | None = None) -> list[Row]:
+    """The item's daily demand over the reorder method's history window (zeros included); in a
+    company file, at one site."""
+    params = {"item": item_id, **({"site": site} if site else {})}
+    found = rows(con, f"SELECT history_days FROM gold.reorder_status WHERE item_id = $item{_site_clause(site)}", params)
     if not found:
         return []
-    scope, params = _scope(item_id, None)
-    return _daily_demand(con, scope, params, found[0]["history_days"])
+    return _daily_demand(con, f"item_id = $item{_site_clause(site)}", params, found[0]["history_days"])
 
 
 def _daily_demand(con, scope: str, params: dict, days: int) -> list[Row]:
@@ -284,13 +311,14 @@ def _daily_demand(con, scope: str, params: dict, days: int) -> list[Row]:
         ORDER BY span.date""", {**params, "days": days})
 
 
-def item_lead_times(con, item_id: str) -> Row:
+def item_lead_times(con, item_id: str, site: str | None = None) -> Row:
     """The evidence behind L: the item's own lead times and its family's (gold.item_lead_time, all history)."""
-    found = rows(con, """
+    found = rows(con, f"""
         SELECT usable_lines AS usable, negative_lines AS negative, not_bought_lines AS not_bought, median_days,
                min_days, max_days, last_purchase, family_usable_lines AS family_usable, family_median_days,
                std_days, family_std_days
-        FROM gold.item_lead_time WHERE item_id = $1""", [item_id])
+        FROM gold.item_lead_time WHERE item_id = $item{_site_clause(site)}""",
+                 {"item": item_id, **({"site": site} if site else {})})
     return found[0] if found else {"usable": 0, "negative": 0, "not_bought": 0, "median_days": None, "min_days": None,
                                    "max_days": None, "last_purchase": None, "family_usable": None,
                                    "family_median_days": None, "std_days": None, "family_std_days": None}
@@ -316,7 +344,7 @@ def forecast_accuracy(con) -> list[Row]:
                         FROM gold.forecast_accuracy ORDER BY model_version DESC, demand_class""")
 
 
-def item_replay(con, item_id: str) -> Row | None:
+def item_replay(con, item_id: str, site: str | None = None) -> Row | None:
     found = rows(con, "SELECT points, points_kept, share_kept, service_level FROM gold.service_replay_item "
-                      "WHERE item_id = $1", [item_id])
+                      f"WHERE item_id = $item{_site_clause(site)}", {"item": item_id, **({"site": site} if site else {})})
     return found[0] if found else None

@@ -171,6 +171,7 @@ class Snapshot:
     changes: list[Row] = field(default_factory=list)
     status_changes: list[Row] = field(default_factory=list)
     replay: list[Row] = field(default_factory=list)
+    sites: list[Row] = field(default_factory=list)  # company files: meta.sites
     accuracy: list[Row] = field(default_factory=list)
 
     @property
@@ -186,9 +187,10 @@ def mark_changes(reorder: list[Row], changes: list[Row]) -> None:
     """Give each reorder row its change mark (NEW when newly flagged) and the details behind it."""
     per_item: dict[str, list[Row]] = {}
     for c in changes:
-        per_item.setdefault(c["item_id"], []).append(c)
+        per_item.setdefault(f"{c['site']}/{c['item_id']}" if "site" in c else c["item_id"], []).append(c)
     for r in reorder:  # keys only on the rows that changed: 30,000 rows stay small
-        mine = per_item.get(r["item_id"])
+        r["row_key"] = f"{r['site']}/{r['item_id']}" if "site" in r else r["item_id"]
+        mine = per_item.get(r["row_key"])
         if r["newly_flagged"]:
             r["change"] = "NEW"
         if mine:
@@ -206,7 +208,7 @@ def read_snapshot(con, path: Path) -> Snapshot:
                     models=queries.forecast_models(con), forecast_items=queries.forecast_items(con),
                     families=queries.forecast_families(con), changes=changes,
                     status_changes=queries.status_change_counts(con), replay=queries.service_replay(con),
-                    accuracy=queries.forecast_accuracy(con))
+                    accuracy=queries.forecast_accuracy(con), sites=queries.sites(con))
 
 
 def load(target: Target) -> tuple[object, Snapshot]:

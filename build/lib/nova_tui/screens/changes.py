@@ -48,7 +48,8 @@ class ChangesScreen(NovaScreen):
         from .item import ItemScreen
 
         change = self.query_one(ListTable).selected_row()
-        row = next((r for r in self.app.snapshot.reorder if r["item_id"] == change["item_id"]), None) if change else None
+        row = next((r for r in self.app.snapshot.reorder if r["item_id"] == change["item_id"]
+                    and r.get("site") == change.get("site")), None) if change else None
         if row is not None:
             self.app.push_screen(ItemScreen(row))
 

@@ -17,6 +17,8 @@ class FreshnessScreen(NovaScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
+            yield Static("", id="sites-label", classes="label")
+            yield ListTable(lists.SITES, key="site", id="sites")
             yield Static("[b]Sources[/b]", classes="label")
             yield ListTable(lists.SOURCES, key="kind", id="sources")
             yield Static("", id="rejected-label", classes="label")
@@ -29,6 +31,21 @@ class FreshnessScreen(NovaScreen):
 
     def show(self, snapshot: Snapshot) -> None:
         cfg = self.app.config
+        sites = self.query_one("#sites", ListTable)
+        sites.display = bool(snapshot.sites)  # a company file: how fresh each plant's rows are
+        self.query_one("#sites-label", Static).display = bool(snapshot.sites)
+        if snapshot.sites:
+            from .. import format as fmt
+
+            now = cfg.clock()
+            rows = []
+            for s in snapshot.sites:
+                state, age = fmt.data_age(s["as_of"], now, snapshot.info.get("as_of_days") or 3,
+                                          snapshot.info.get("as_of_critical_days") or 14)
+                rows.append({**s, "age": ("" if age is None else f"{age} d") + ("" if state == "ok" else f" {state.upper()}")})
+            self.query_one("#sites-label", Static).update(f"[b]Sites[/b] ({len(rows)}) — each plant's pushed version "
+                                                          "and the age of its data")
+            sites.fill(rows)
         self.query_one("#sources", ListTable).fill(lists.with_freshness(snapshot.sources, cfg.freshness_hours, cfg.clock()))
         self.query_one("#rejected-label", Static).update(
             (f"[b]Waiting and rejected files[/b] ({len(snapshot.rejected)}) — waiting: not readable yet, taken "

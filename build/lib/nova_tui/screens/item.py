@@ -137,6 +137,17 @@ def formula_text(r: dict, previous_version: int | None = None) -> str:
     ])
 
 
+def transfer_text(r: dict, transfers: list[dict]) -> str:
+    """Company files: stock another plant can spare, before buying."""
+    if "site" not in r or r["status"] == "ok":
+        return ""
+    if not transfers:
+        return "\n[b]Transfer before a purchase?[/b]  no other plant holds it above its own reorder point"
+    return "\n[b]Transfer before a purchase?[/b]  " + " · ".join(
+        f"{t['from_site']} can spare {fmt.qty(t['surplus'], 1)} {t['unit'] or ''} (on hand {fmt.qty(t['from_on_hand'])})"
+        for t in transfers)
+
+
 def replay_text(r: dict, replay: dict | None) -> str:
     if not replay or not replay["points"]:
         return ("[b]Does the method keep its promise?[/b]  no review point to replay for this item (no demand in "
@@ -176,7 +187,7 @@ class ItemScreen(Screen):
 
     def compose(self) -> ComposeResult:
         r = self.row
-        yield VersionBar(f"Item {r['item_id']}")
+        yield VersionBar(f"Item {r['item_id']}" + (f" at {r['site']}" if r.get("site") else ""))
         yield DataAgeBanner()
         with VerticalScroll(id="body"):
             yield Static(f"[b]{r['item_id']}[/b] {r['description'] or ''} · {r['family'] or '—'} · "
@@ -200,16 +211,18 @@ class ItemScreen(Screen):
     def load(self) -> None:
         cur = self.app.db.cursor()
         try:
-            item = self.row["item_id"]
-            stock, demand, lead = queries.item_stock(cur, item), queries.item_demand(cur, item), queries.item_lead_times(cur, item)
-            replay = queries.item_replay(cur, item)
+            item, site = self.row["item_id"], self.row.get("site")
+            stock, demand = queries.item_stock(cur, item, site), queries.item_demand(cur, item, site)
+            lead, replay = queries.item_lead_times(cur, item, site), queries.item_replay(cur, item, site)
+            transfers = queries.transfers(cur, site, item) if site else []
         finally:
             cur.close()
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.fill, stock, demand, lead, replay)
+            self.app.call_from_thread(self.fill, stock, demand, lead, replay, transfers)
 
-    def fill(self, stock: list[dict], demand: list[dict], lead: dict, replay: dict | None = None) -> None:
-        self.query_one("#replay", Static).update(replay_text(self.row, replay))
+    def fill(self, stock: list[dict], demand: list[dict], lead: dict, replay: dict | None = None,
+             transfers: list[dict] = ()) -> None:
+        self.query_one("#replay", Static).update(replay_text(self.row, replay) + transfer_text(self.row, transfers))
         self.query_one("#stock", ListTable).fill(stock)
         self.query_one(DemandChart).show_history(
             demand, self.row["as_of"], f"daily demand, last {self.row['history_days']} days")

@@ -116,7 +116,9 @@ class ReorderScreen(NovaScreen):
             yield Select([], prompt="all families", id="family", allow_blank=True)
             yield Select(STATUS_FILTERS, id="status", allow_blank=False, value="all")
             yield Select(CLASS_FILTERS, id="class", allow_blank=False, value="all")
-        yield ListTable(lists.REORDER, key="item_id", fixed_columns=lists.FROZEN_REORDER, id="reorder")
+            yield Select([], prompt="all sites", id="site", allow_blank=True)
+        yield ListTable(lists.REORDER, key="row_key", fixed_columns=lists.FROZEN_REORDER, optional=lists.OPTIONAL,
+                        id="reorder")
         yield Static("", id="summary")
 
     def on_mount(self) -> None:
@@ -134,6 +136,13 @@ class ReorderScreen(NovaScreen):
         # NovaScreen.on_mount runs after this one (Textual calls each class's handler), and shows the data
 
     def show(self, snapshot: Snapshot) -> None:
+        site_select = self.query_one("#site", Select)
+        site_select.display = bool(snapshot.sites)  # company files only
+        with self.prevent(Select.Changed):
+            kept = site_select.value
+            site_select.set_options([(s["site"], s["site"]) for s in snapshot.sites])
+            if kept in {s["site"] for s in snapshot.sites}:
+                site_select.value = kept
         families = sorted({r["family"] for r in snapshot.reorder if r["family"]})
         select = self.query_one("#family", Select)
         current = select.value if isinstance(select.value, str) else getattr(self, "_family_wanted", None)
@@ -164,7 +173,10 @@ class ReorderScreen(NovaScreen):
         status = status if isinstance(status, str) else "all"
         cls = self.query_one("#class", Select).value
         cls = cls if isinstance(cls, str) else "all"
-        found = [r for r in self.app.snapshot.reorder if matches(r, text, family, status, cls)]
+        site = self.query_one("#site", Select).value
+        site = site if isinstance(site, str) else None
+        found = [r for r in self.app.snapshot.reorder
+                 if matches(r, text, family, status, cls) and (site is None or r.get("site") == site)]
         return sort_rows(found, self.sort_key, self.descending)
 
     def apply_filter(self) -> None:
@@ -217,7 +229,7 @@ class ReorderScreen(NovaScreen):
 
     def action_sort(self) -> None:
         """Next column to sort by, in the list's order; after the last, back to urgency."""
-        keys = [None] + [c.key for c in lists.REORDER]
+        keys = [None] + [c.key for c in self.query_one(ListTable).columns_spec]  # the columns on screen
         self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
         self.descending = False
         self.apply_filter()

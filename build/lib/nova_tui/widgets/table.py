@@ -18,9 +18,12 @@ FIRST_CHUNK, CHUNK = 120, 400
 class ListTable(DataTable):
     DEFAULT_CSS = "ListTable { height: 1fr; }"
 
-    def __init__(self, columns: tuple[Column, ...], key: str | None = None, fixed_columns: int = 0, **kwargs):
+    def __init__(self, columns: tuple[Column, ...], key: str | None = None, fixed_columns: int = 0,
+                 optional: frozenset[str] = frozenset(), **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.fixed_columns = fixed_columns
+        self.optional = optional  # columns shown only while the rows carry their key
+        self.all_columns = columns
         self.columns_spec = columns
         self.row_key_field = key
         self.rows_shown: list[dict] = []
@@ -39,7 +42,13 @@ class ListTable(DataTable):
         super().notify_style_update()
 
     def on_mount(self) -> None:
-        for c in self.columns_spec:
+        self._set_columns(tuple(c for c in self.all_columns if c.key not in self.optional))
+
+    def _set_columns(self, spec: tuple[Column, ...]) -> None:
+        if self.columns:
+            self.clear(columns=True)
+        self.columns_spec = spec
+        for c in spec:
             self.add_column(Text(c.header, justify="right") if c.numeric else c.header, key=c.key)
 
     def mark_sorted(self, key: str | None, descending: bool) -> None:
@@ -61,6 +70,11 @@ class ListTable(DataTable):
         frames, so a 3,000-item list does not hold up the switch to its screen.
         """
         selected = self.selected_key()
+        if self.optional:
+            present = {k for k in self.optional if rows and k in rows[0]}
+            wanted = tuple(c for c in self.all_columns if c.key not in self.optional or c.key in present)
+            if wanted != self.columns_spec:
+                self._set_columns(wanted)
         self.clear()
         self.rows_shown = rows
         self._pending = iter(enumerate(rows))
