@@ -340,7 +340,8 @@ def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> N
          site["id"] or None, site["name"] or None])
     con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
     con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
-                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR)""")
+                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER,
+                   below_reorder INTEGER, ok INTEGER)""")
     con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
     con.executemany("INSERT INTO meta.sources VALUES (?, ?, ?, ?, ?)",
                     [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
@@ -352,11 +353,14 @@ def _history(con, version: int, n_new: int, results) -> None:
     failed = ", ".join(r[0] for r in results if not r[2]) or None
     if _has_prev(con):
         try:
-            con.execute("INSERT INTO meta.build_history SELECT * FROM prev.meta.build_history ORDER BY version DESC LIMIT 49")
+            # by name: files from before a column existed carry NULL in it
+            con.execute("INSERT INTO meta.build_history BY NAME SELECT * FROM prev.meta.build_history "
+                        "ORDER BY version DESC LIMIT 49")
         except duckdb.Error:
             pass  # an older file without history: start a new one
-    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published'",
-                [version, n_new, failed])
+    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published', "
+                "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
+                "count(*) FILTER (status = 'ok') FROM gold.reorder_status", [version, n_new, failed])
 
 
 def validate_file(path: Path) -> None:

@@ -177,6 +177,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "forecast_history_disagree": "the forecast's demand over lead time is under half or over twice the history's "
                                      "(and differs by 1 unit or more): look before trusting either",
     }),
+    "gold.stock_health": ("Stockouts over time: per stock snapshot date, how many stocked items had demand and "
+                          "how many of them were out (the trend management was promised).", {
+        "snapshot_date": "the stock snapshot's date (DATA POSIÇÃO)", "stocked_items": "goods in that snapshot",
+        "items_with_demand": "of those, items requested in the history window ending that day",
+        "stockouts": "of those, items with nothing on hand over the snapshot's depots",
+        "stockout_rate": "stockouts / items_with_demand",
+        "at_or_below_reorder": "items with demand whose on hand + on order was at or under a reorder point computed "
+                               "from the data up to that day (history basis; today's L, s_L and z)",
+    }),
     "gold.supplier_lead_time": ("Suppliers' lead times (request to purchase, usable lines as the reorder method "
                                 "uses them: bought on or after the request), over all history.", {
         "supplier": "supplier (NOME FORNEC.)", "lines": "requisition lines with this supplier",
@@ -278,6 +287,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "meta.build_history": ("The recent builds, carried from version to version.", {
         "version": "version number", "built_at": "build time", "as_of": "as-of date", "new_inputs": "new drops",
         "checks_failed": "checks that did not pass", "outcome": "published",
+        "stockouts": "items in stockout in that version (NULL in versions built before this was kept)",
+        "below_reorder": "items below their reorder point in that version", "ok": "items ok in that version",
     }),
     "meta.tables": ("This catalogue: every table and column with its meaning.", {
         "schema_name": "schema", "table_name": "table", "column_name": "column (NULL for the table itself)",

@@ -70,7 +70,9 @@ def company_build(cfg: Config, progress: Progress = silent) -> CompanyResult:
             results = _checks(con, known)
             con.executemany("INSERT INTO meta.checks VALUES (?, ?, ?, ?)", results)
             failed = [r[0] for r in results if r[1] == "error" and not r[2]]
-            con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM meta.build), ?, ?, 'published'",
+            con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM meta.build), ?, ?, 'published', "
+                        "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
+                        "count(*) FILTER (status = 'ok') FROM gold.reorder_status",
                         [version, len(sites), ", ".join(r[0] for r in results if not r[2]) or None])
             con.executemany("INSERT INTO meta.tables VALUES (?, ?, ?, ?, ?)", catalog_rows(con) + _company_rows(con))
             con.execute("UPDATE meta.build SET complete = true")
@@ -134,7 +136,7 @@ def _meta(con, cfg: Config, version: int, previous: int | None, sites: list[dict
                  f["as_of_days"], f["as_of_critical_days"]])
     con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
     con.execute("CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, new_inputs INTEGER, "
-                "checks_failed VARCHAR, outcome VARCHAR)")
+                "checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER, below_reorder INTEGER, ok INTEGER)")
     con.execute(f"CREATE TABLE meta.source_files ({SOURCE_FILES})")
     con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, "
                 "data_type VARCHAR, description VARCHAR)")

@@ -52,7 +52,8 @@ def parser() -> argparse.ArgumentParser:
                                    "scripts. reorder: the decision list, most urgent first; changes: what changed "
                                    "since the previous version; replay: does the reorder method keep its promised "
                                    "service level, per demand class and item, and forecast accuracy per model and "
-                                   "class; freshness: sources and rejected files.")
+                                   "class; trend: stockouts per stock snapshot and status counts per version; "
+                                   "freshness: sources and rejected files.")
     r.add_argument("list", choices=REPORTS)
     r.add_argument("--format", choices=("text", "csv", "json"), default="text")
     common(r, suppress=True)

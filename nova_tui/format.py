@@ -107,3 +107,15 @@ def supplier(row: dict, width: int = 24) -> str:
 
 CLASS_SHORT = {"smooth": "smooth", "erratic": "errat", "intermittent": "inter", "lumpy": "lumpy", "single": "single",
                "no_demand": "none"}
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[float | None], width: int = 24) -> str:
+    """A one-line chart of the last `width` values (scaled from 0 to their maximum)."""
+    vals = [v for v in values if v is not None][-width:]
+    if not vals:
+        return ""
+    top = max(vals) or 1
+    return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in vals)

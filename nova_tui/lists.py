@@ -197,3 +197,21 @@ SUPPLIERS = (
     Column("on_time_share", "on time", lambda r: fmt.pct(r["on_time_share"]), True),
     Column("last_quarter_medians", "last quarters", lambda r: trend(r["last_quarter_medians"])),
 )
+
+HEALTH = (
+    Column("site", "site", lambda r: r.get("site") or ""),
+    Column("snapshot_date", "snapshot", lambda r: fmt.day(r["snapshot_date"])),
+    Column("stocked_items", "stocked", lambda r: fmt.qty(r["stocked_items"]), True),
+    Column("items_with_demand", "with demand", lambda r: fmt.qty(r["items_with_demand"]), True),
+    Column("stockouts", "stockouts", lambda r: fmt.qty(r["stockouts"]), True),
+    Column("stockout_rate", "rate", lambda r: fmt.pct(r["stockout_rate"]), True),
+    Column("at_or_below_reorder", "≤ reorder", lambda r: fmt.qty(r["at_or_below_reorder"]), True),
+)
+
+VERSION_COUNTS = (
+    Column("version", "version", lambda r: f"v{r['version']}"),
+    Column("as_of", "as of", lambda r: fmt.day(r["as_of"])),
+    Column("stockouts", "stockouts", lambda r: fmt.qty(r["stockouts"]), True),
+    Column("below_reorder", "below", lambda r: fmt.qty(r["below_reorder"]), True),
+    Column("ok", "ok", lambda r: fmt.qty(r["ok"]), True),
+)

@@ -370,3 +370,20 @@ def item_suppliers(con, item_id: str, site: str | None = None) -> list[Row]:
         FROM gold.item_supplier i LEFT JOIN gold.supplier_lead_time s ON s.supplier = i.supplier{on}
         WHERE i.item_id = $item{" AND i.site = $site" if site else ""}
         ORDER BY i.last_purchase DESC NULLS LAST, i.supplier""", {"item": item_id, **({"site": site} if site else {})})
+
+
+def stock_health(con) -> list[Row]:
+    """Stockouts per stock snapshot date, oldest first (gold.stock_health; none in older files)."""
+    if not _has_table(con, "gold", "stock_health"):
+        return []
+    site = "site, " if has_sites(con) else ""
+    return rows(con, f"""SELECT {site}snapshot_date, stocked_items, items_with_demand, stockouts, stockout_rate,
+                                at_or_below_reorder FROM gold.stock_health ORDER BY snapshot_date""")
+
+
+def version_counts(con) -> list[Row]:
+    """Status counts per published version, oldest first (meta.build_history keeps the last 50)."""
+    if not _has_column(con, "meta", "build_history", "stockouts"):
+        return []
+    return rows(con, """SELECT version, as_of, stockouts, below_reorder, ok FROM meta.build_history
+                        WHERE stockouts IS NOT NULL ORDER BY version""")

@@ -9,7 +9,7 @@ from .config import TuiConfig
 from .export import csv_text
 from .warehouse import Target, WarehouseProblem, connect, mark_changes
 
-REPORTS = ("reorder", "changes", "replay", "freshness")
+REPORTS = ("reorder", "changes", "replay", "trend", "freshness")
 
 
 def text_table(columns: tuple[lists.Column, ...], rows: list[dict]) -> str:
@@ -43,6 +43,9 @@ def _report(cfg: TuiConfig, con, real, name: str, form: str) -> str:
         sections = {"reorder": (lists.REORDER, rows)}
     elif name == "changes":
         sections = {"changes": (lists.CHANGES, queries.changes(con))}
+    elif name == "trend":
+        sections = {"stock_health": (lists.HEALTH if queries.has_sites(con) else lists.HEALTH[1:], queries.stock_health(con)),
+                    "versions": (lists.VERSION_COUNTS, queries.version_counts(con))}
     elif name == "replay":
         sections = {"replay": (lists.REPLAY, queries.service_replay(con)),
                     "items": (lists.REPLAY_ITEMS, queries.replay_items(con)),

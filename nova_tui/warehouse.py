@@ -173,6 +173,8 @@ class Snapshot:
     replay: list[Row] = field(default_factory=list)
     sites: list[Row] = field(default_factory=list)  # company files: meta.sites
     suppliers: list[Row] = field(default_factory=list)
+    health: list[Row] = field(default_factory=list)
+    version_counts: list[Row] = field(default_factory=list)
     accuracy: list[Row] = field(default_factory=list)
 
     @property
@@ -210,7 +212,8 @@ def read_snapshot(con, path: Path) -> Snapshot:
                     families=queries.forecast_families(con), changes=changes,
                     status_changes=queries.status_change_counts(con), replay=queries.service_replay(con),
                     accuracy=queries.forecast_accuracy(con), sites=queries.sites(con),
-                    suppliers=queries.suppliers(con))
+                    suppliers=queries.suppliers(con), health=queries.stock_health(con),
+                    version_counts=queries.version_counts(con))
 
 
 def load(target: Target) -> tuple[object, Snapshot]:

@@ -286,3 +286,37 @@ def test_supplier_lead_times_match_the_export(built_demo):
                 assert std == pytest.approx(statistics.stdev(lts), abs=1e-6), supplier
             assert (with_req, kept) == (required[supplier], on_time[supplier]), supplier
             assert share == (pytest.approx(kept / with_req) if with_req else None), supplier
+
+
+def test_stock_health_per_snapshot_matches_the_files(tui_site):
+    """Two snapshots (the bundled one and the next day's, where 010090 ran out): per date, goods
+    stocked, those with demand in the 180 days ending that day, and stockouts among them."""
+    lines = read_csv(SUPRIMENTOS)
+    demand_days: dict[str, list] = defaultdict(list)
+    for r in lines:
+        req = day(r["DATA SOLICITADO"])
+        if req and not is_service(r):
+            demand_days[r["PRODUTO/SERVIÇO"].strip()].append(req)
+    snapshots: dict[date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for f in sorted((tui_site / "landing").glob("estoque*.csv")):
+        for r in csv.DictReader(io.StringIO(f.read_bytes().decode("cp1252")), delimiter=";"):
+            snapshots[day(r["DATA POSIÇÃO"])][r["PRODUTO"].strip()] += br_number(r["SALDO"])
+    con = duckdb.connect(str(tui_site / "warehouse" / "nova_v000002.duckdb"), read_only=True)
+    try:
+        got = {r[0]: r[1:] for r in con.execute(
+            "SELECT snapshot_date, stocked_items, items_with_demand, stockouts, stockout_rate FROM gold.stock_health").fetchall()}
+        history = con.execute("SELECT version, stockouts, below_reorder FROM meta.build_history ORDER BY version").fetchall()
+        now = con.execute("SELECT count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder') "
+                          "FROM gold.reorder_status").fetchone()
+    finally:
+        con.close()
+    assert set(got) == set(snapshots) and len(got) == 2
+    for t, stock in snapshots.items():
+        with_demand = [i for i in stock if any(t - timedelta(days=W) < d <= t for d in demand_days[i])]
+        out = [i for i in with_demand if stock[i] == 0]
+        assert got[t][:3] == (len(stock), len(with_demand), len(out)), t
+        assert got[t][3] == pytest.approx(len(out) / len(with_demand))
+    first, second = sorted(got)
+    assert got[second][2] == got[first][2] + 1  # 010090 ran out on the second day
+    # and each version's status counts are kept, so the trend survives
+    assert [h[0] for h in history] == [1, 2] and history[1][1:] == now

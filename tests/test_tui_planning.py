@@ -136,3 +136,27 @@ async def test_the_item_screen_names_the_items_suppliers_with_their_lead_times(t
         assert "Suppliers (most recent first" in text
         for s in sup:
             assert s["supplier"][:40] in text
+
+
+async def test_overview_shows_the_stockout_trend(tui_site):
+    health = rows(tui_site, "SELECT snapshot_date, stockouts, items_with_demand, stockout_rate FROM gold.stock_health "
+                            "ORDER BY snapshot_date")
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        last, before = health[-1], health[-2]
+        delta = (last["stockout_rate"] - before["stockout_rate"]) * 100
+        assert (f"stockout rate {last['stockout_rate'] * 100:.1f}% on {last['snapshot_date']} "
+                f"({last['stockouts']} of {last['items_with_demand']} items with demand), {delta:+.1f} pt since "
+                f"{before['snapshot_date']}") in text
+        assert "below reorder per version: " in text and "vs v1" in text
+
+
+def test_report_trend_for_mail(tui_site):
+    result = nova_tui("report", "trend", "--format", "json", "--config", str(tui_site / "config.toml"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    health = rows(tui_site, "SELECT snapshot_date::VARCHAR AS d, stockouts FROM gold.stock_health ORDER BY 1")
+    assert [(h["snapshot_date"], h["stockouts"]) for h in data["stock_health"]] == [(h["d"], h["stockouts"]) for h in health]
+    assert [v["version"] for v in data["versions"]] == [1, 2]

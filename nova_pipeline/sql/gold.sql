@@ -465,6 +465,18 @@ FROM (SELECT i.ik, d."date", sum(d.quantity) AS q
       WHERE b.oldest IS NULL OR d."date" > b.oldest GROUP BY ALL)
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
 
+-- the same cumulative sums over all history, for the stock snapshots (few dates, any age)
+CREATE TEMP TABLE replay_cum_all AS
+SELECT * FROM replay_cum WHERE (SELECT oldest FROM replay_bounds) IS NULL
+UNION ALL
+SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
+FROM (SELECT i.ik, d."date", sum(d.quantity) AS q
+      FROM sum_req_demand d JOIN replay_items i USING (item_id)
+      WHERE (SELECT oldest FROM replay_bounds) IS NOT NULL
+        AND d."date" >= (SELECT min(position_date) FROM silver.stock) - $history_days - 1
+      GROUP BY ALL)
+WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
+
 CREATE TEMP TABLE replay_points AS
 SELECT ik, t, (t - 1)::DATE AS before_end, (t - $history_days - 1)::DATE AS before_start,
        (t + lt_days - 1)::DATE AS after_end
@@ -538,3 +550,34 @@ SELECT model_version, demand_class, count(DISTINCT item_id)::BIGINT AS items, co
        (sum(forecast) - sum(actual_demand)) / nullif(sum(actual_demand), 0) AS bias,
        sum(abs(forecast - actual_demand)) FILTER (naive_mae > 0) / nullif(sum(naive_mae) FILTER (naive_mae > 0), 0) AS mase
 FROM f GROUP BY ALL ORDER BY model_version, demand_class;
+
+-- Stock health per stock snapshot date t (issue 16): items stocked (goods), those with demand in the
+-- W days ending at t, stockouts among them (nothing on hand over the snapshot's depots), the stockout
+-- rate, and the items at or below a reorder point computed from the data up to t (history basis,
+-- the item's L, s_L and z as today). Window sums from the replay's cumulative demand (ASOF joins).
+CREATE TEMP TABLE health_points AS
+SELECT i.ik, s.position_date AS t, s.on_hand, s.on_order, (s.position_date - $history_days)::DATE AS before_start
+FROM (SELECT position_date, item_id, sum(on_hand) AS on_hand, sum(on_order) AS on_order FROM silver.stock GROUP BY ALL) s
+JOIN gold.dim_item d USING (item_id) JOIN replay_items i USING (item_id)
+WHERE NOT d.is_service;
+
+CREATE TEMP TABLE health_sums AS
+SELECT p.*, coalesce(e.c1, 0) - coalesce(b.c1, 0) AS s1, coalesce(e.c2, 0) - coalesce(b.c2, 0) AS s2
+FROM health_points p
+ASOF LEFT JOIN replay_cum_all e ON p.ik = e.ik AND p.t >= e."date"
+ASOF LEFT JOIN replay_cum_all b ON p.ik = b.ik AND p.before_start >= b."date";
+
+CREATE TABLE gold.stock_health AS
+WITH x AS (
+    SELECT h.t, h.on_hand, h.on_order, h.s1 > 0 AS has_demand,
+           h.s1 / $history_days AS d, greatest(0, (h.s2 - h.s1 * h.s1 / $history_days) / ($history_days - 1)) AS s_2,
+           i.lt, i.s_l, i.z
+    FROM health_sums h JOIN replay_items i USING (ik)
+)
+SELECT t AS snapshot_date, count(*)::BIGINT AS stocked_items,
+       count(*) FILTER (has_demand)::BIGINT AS items_with_demand,
+       count(*) FILTER (has_demand AND on_hand = 0)::BIGINT AS stockouts,
+       count(*) FILTER (has_demand AND on_hand = 0) / nullif(count(*) FILTER (has_demand), 0) AS stockout_rate,
+       count(*) FILTER (has_demand AND on_hand + on_order <= d * lt + z * sqrt(lt * s_2 + d * d * s_l * s_l))::BIGINT
+           AS at_or_below_reorder
+FROM x GROUP BY t ORDER BY t;

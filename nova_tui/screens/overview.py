@@ -49,6 +49,27 @@ def promise_text(replay: list[dict], accuracy: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def trend_text(health: list[dict], versions: list[dict]) -> str:
+    """Stockouts over time (per stock snapshot) and the reorder counts per published version."""
+    if not health and not versions:
+        return ""
+    lines = ["[b]Trend[/b]"]
+    if health and "site" not in health[0]:
+        last = health[-1]
+        line = (f"  stockout rate {fmt.pct(last['stockout_rate'])} on {fmt.day(last['snapshot_date'])} "
+                f"({last['stockouts']} of {last['items_with_demand']} items with demand)")
+        if len(health) > 1 and health[-2]["stockout_rate"] is not None and last["stockout_rate"] is not None:
+            delta = (last["stockout_rate"] - health[-2]["stockout_rate"]) * 100
+            line += f", {delta:+.1f} pt since {fmt.day(health[-2]['snapshot_date'])}"
+        lines.append(line + f"  {fmt.spark([h['stockout_rate'] for h in health])}")
+    if versions:
+        lines.append(f"  below reorder per version: {versions[-1]['below_reorder']} in v{versions[-1]['version']}"
+                     + (f" ({versions[-1]['below_reorder'] - versions[-2]['below_reorder']:+d} vs "
+                        f"v{versions[-2]['version']})" if len(versions) > 1 else "")
+                     + f"  {fmt.spark([v['below_reorder'] for v in versions])}")
+    return "\n".join(lines)
+
+
 def freshness_text(sources: list[dict], rejected: int) -> str:
     if not sources:
         return "[b]Freshness[/b]  no source has arrived yet"
@@ -109,6 +130,7 @@ class OverviewScreen(NovaScreen):
                 yield Card("late", id="late", classes="count")
                 yield Card("changes", id="changed", classes="count")
             yield Static("", id="cards-help")
+            yield Static("", id="trend", classes="section")
             yield Static("", id="promise", classes="section")
             yield Static("", id="model", classes="section")
             yield Static("", id="freshness", classes="section")
@@ -132,6 +154,7 @@ class OverviewScreen(NovaScreen):
             f"[b]{changed}[/b] changed\n{'since v' + str(previous) if previous else 'first version'}")
         self.query_one("#cards-help", Static).update(
             " x stockouts · b below · l LATE · c changes — or click a card")
+        self.query_one("#trend", Static).update(trend_text(snapshot.health, snapshot.version_counts))
         self.query_one("#promise", Static).update(promise_text(snapshot.replay, snapshot.accuracy))
         self.query_one("#model", Static).update(model_text(snapshot.models))
         self.query_one("#freshness", Static).update(freshness_text(self.sources(snapshot), len(snapshot.rejected)))
