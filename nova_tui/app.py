@@ -20,7 +20,7 @@ from .screens.help import HelpScreen
 from .screens.problem import ProblemScreen
 from .warehouse import Snapshot, Target, WarehouseProblem, load
 
-SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness", "5": "changes", "6": "suppliers"}
+SCREENS_BY_KEY = {"1": "overview", "2": "reorder", "3": "forecast", "4": "freshness", "5": "changes", "6": "suppliers", "7": "context"}
 NEEDS_A_VERSION = {"show", "export"}  # actions that mean nothing before a version is open
 
 
@@ -56,10 +56,16 @@ def _suppliers():
     return SuppliersScreen()
 
 
+def _context():
+    from .screens.context import ContextScreen
+    return ContextScreen()
+
+
 class NovaApp(App):
     TITLE = "Nova Corrente"
     MODES = {"overview": _overview, "reorder": _reorder, "forecast": _forecast, "freshness": _freshness,
-             "changes": _changes, "suppliers": _suppliers, "problem": ProblemScreen}
+             "changes": _changes, "suppliers": _suppliers, "context": _context,
+             "problem": ProblemScreen}
     BINDINGS = [
         Binding("1", "show('overview')", "Overview"),
         Binding("2", "show('reorder')", "Reorder"),
@@ -67,6 +73,7 @@ class NovaApp(App):
         Binding("4", "show('freshness')", "Freshness"),
         Binding("5", "show('changes')", "Changes"),
         Binding("6", "show('suppliers')", "Suppliers"),
+        Binding("7", "show('context')", "Context"),
         Binding("e", "export", "Export CSV"),
         Binding("r", "refresh", "Refresh"),
         Binding("question_mark", "help", "Help", key_display="?"),

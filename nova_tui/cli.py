@@ -9,10 +9,11 @@ from .config import ConfigError, load_config
 from .report import REPORTS, report
 from .warehouse import Target, WarehouseProblem
 
-SCREENS = ("overview", "reorder", "forecast", "freshness", "changes", "suppliers")
+SCREENS = ("overview", "reorder", "forecast", "freshness", "changes", "suppliers", "context")
 
 EPILOG = """\
-keys: 1 Overview · 2 Reorder · 3 Forecast · 4 Freshness · 5 Changes · 6 Suppliers · / filter · enter ·
+keys: 1 Overview · 2 Reorder · 3 Forecast · 4 Freshness · 5 Changes · 6 Suppliers · 7 Context ·
+      / filter · enter ·
       s sort · h hide ok · c copy item · e export CSV · r refresh · ? help · ctrl+p palette · q quit
 The dashboard opens the warehouse read-only and follows new versions by itself. It remembers the
 last screen, the reorder list's filter and sort, and the theme in $XDG_STATE_HOME/nova/tui.json

@@ -387,3 +387,22 @@ def version_counts(con) -> list[Row]:
         return []
     return rows(con, """SELECT version, as_of, stockouts, below_reorder, ok FROM meta.build_history
                         WHERE stockouts IS NOT NULL ORDER BY version""")
+
+
+def weekly_context(con, *, item_id: str | None, family: str | None, unit: str | None = None) -> list[Row]:
+    """Weekly demand of an item or a family's items of one unit over the reorder window, beside the
+    week's rain and mean temperature in Salvador, Selic, PTAX and IPCA, and the week's holidays."""
+    scope, params = _scope(item_id, family, unit)
+    return rows(con, f"""
+        WITH span AS (SELECT as_of - history_days + 1 AS first_day, as_of FROM gold.reorder_status LIMIT 1),
+        d AS (SELECT date_trunc('week', "date")::DATE AS week, sum(quantity) AS quantity FROM gold.demand_daily, span
+              WHERE {scope} AND "date" BETWEEN span.first_day AND span.as_of GROUP BY ALL),
+        e AS (SELECT date_trunc('week', "date")::DATE AS week, sum(precip_mm) AS rain_mm, avg(temp_mean_c) AS temp_c,
+                     avg(selic_pct) AS selic_pct, avg(ptax_usd_sell) AS ptax, max(ipca_month_pct) AS ipca_pct
+              FROM gold.external_daily, span WHERE "date" BETWEEN span.first_day AND span.as_of GROUP BY ALL),
+        h AS (SELECT date_trunc('week', "date")::DATE AS week, string_agg(holiday_name, ', ' ORDER BY "date") AS holidays
+              FROM gold.dim_date, span WHERE is_holiday AND "date" BETWEEN span.first_day AND span.as_of GROUP BY ALL),
+        weeks AS (SELECT week FROM e UNION SELECT week FROM d)
+        SELECT week, coalesce(d.quantity, 0) AS quantity, rain_mm, temp_c, selic_pct, ptax, ipca_pct, holidays
+        FROM weeks LEFT JOIN d USING (week) LEFT JOIN e USING (week) LEFT JOIN h USING (week)
+        ORDER BY week""", params)

@@ -160,3 +160,40 @@ def test_report_trend_for_mail(tui_site):
     health = rows(tui_site, "SELECT snapshot_date::VARCHAR AS d, stockouts FROM gold.stock_health ORDER BY 1")
     assert [(h["snapshot_date"], h["stockouts"]) for h in data["stock_health"]] == [(h["d"], h["stockouts"]) for h in health]
     assert [v["version"] for v in data["versions"]] == [1, 2]
+
+
+async def test_context_screen_correlates_weekly_demand_with_weather_and_economy(tui_site):
+    import statistics
+    from collections import defaultdict
+    from datetime import timedelta
+
+    from nova_tui.screens.context import ContextScreen
+
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "7")
+        screen = app.screen
+        assert isinstance(screen, ContextScreen)
+        app.screen.query_one("#ctx-scope", Select).value = "family:FERRO E AÇO\x1fUN"
+        await settle(pilot)
+        shown = screen.rows
+        text = screen_text(app)
+    # the same weeks from the gold tables, summed in Python
+    as_of = rows(tui_site, "SELECT as_of, history_days FROM gold.reorder_status LIMIT 1")[0]
+    first = as_of["as_of"] - timedelta(days=as_of["history_days"] - 1)
+    week = lambda d: d - timedelta(days=d.weekday())  # noqa: E731
+    demand, rain = defaultdict(float), defaultdict(float)
+    for r in rows(tui_site, """SELECT d."date", d.quantity FROM gold.demand_daily d JOIN gold.dim_item i USING (item_id)
+                                WHERE i.family = 'FERRO E AÇO' AND i.unit = 'UN'"""):
+        if first <= r["date"] <= as_of["as_of"]:
+            demand[week(r["date"])] += r["quantity"]
+    for r in rows(tui_site, 'SELECT "date", precip_mm FROM gold.external_daily WHERE precip_mm IS NOT NULL'):
+        if first <= r["date"] <= as_of["as_of"]:
+            rain[week(r["date"])] += r["precip_mm"]
+    assert {r["week"]: r["quantity"] for r in shown if r["quantity"]} == pytest.approx(dict(demand))
+    weeks = sorted(rain)
+    r_rain = statistics.correlation([demand.get(w, 0) for w in weeks], [rain[w] for w in weeks])
+    assert f"rain         {r_rain:+.2f}" in text
+    assert "it cannot show that rain or the economy causes demand" in text.replace("\n", " ")
+    assert "Weeks with holidays" in text

@@ -9,7 +9,7 @@ from tui_helpers import app_for, press, settle
 
 SIZES = [(80, 24), (120, 40)]
 SCREENS = {"overview": ["1"], "reorder": ["2"], "forecast": ["3"], "freshness": ["4"], "changes": ["5"],
-           "suppliers": ["6"],
+           "suppliers": ["6"], "context": ["7"],
            "item": ["2", "enter"], "help": ["?"],
            # the list an operator decides from: ok hidden, sorted by order-by date, scrolled right
            "reorder-to-act": ["2", "h", *"s" * 8, "right", "right", "right", "right", "right", "right"],

@@ -17,6 +17,8 @@ HELP = """\
   4       Freshness: newest files, rejected files and why, builds
   5       Changes: what changed since the previous version
   6       Suppliers: lead times (median, p90, spread), on time, trend
+  7       Context: weekly demand beside rain, temperature, Selic,
+          PTAX and IPCA; correlations, with what they cannot say
   /       filter (Reorder; / again goes back to the list);
           choose an item or family (Forecast)
   s / S   sort by the next column / reverse (or click a header)

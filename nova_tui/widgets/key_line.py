@@ -3,7 +3,7 @@
 same bindings once per width, so switching stays cheap.
 
 It always fits its width: the full descriptions first; if they do not fit, one-word ones with the
-screen keys folded into `1-6 screens`; if still too long, the least needed keys are dropped from
+screen keys folded into `1-7 screens`; if still too long, the least needed keys are dropped from
 the right of the screen's own keys. `? help`, `q quit` and `^p palette` are always shown, whole.
 Keys whose action means nothing now (the screens, before a version is open) are not shown."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 from textual.widgets import Static
 
-SCREEN_KEYS = ("1", "2", "3", "4", "5", "6")
+SCREEN_KEYS = ("1", "2", "3", "4", "5", "6", "7")
 ALWAYS = ("?", "q")  # shown whatever the width, with ^p palette after them
 
 
