@@ -31,3 +31,16 @@ def lake_lines(cfg: Config):
         yield con
     finally:
         con.close()
+
+
+def dict_rows(path, sql: str, params=None) -> list[dict]:
+    """Rows of a query on a warehouse file as dicts, opened read-only the way the dashboard opens it
+    (DuckDB refuses a second, differently configured, open of one file in one process)."""
+    con = duckdb.connect(str(path), read_only=True, config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    try:
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+    finally:
+        con.close()

@@ -8,20 +8,14 @@ import io
 import math
 from datetime import date, datetime, timedelta
 
-import duckdb
 import pytest
 
 from conftest import SUPRIMENTOS, demo_file
+from helpers import dict_rows
 
 
 def rows(path, sql: str) -> list[dict]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return dict_rows(path, sql)
 
 
 def day(text: str) -> date | None:

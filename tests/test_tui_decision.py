@@ -7,7 +7,6 @@ import dataclasses
 import json
 from datetime import timedelta
 
-import duckdb
 import pytest
 from textual.widgets import Input, Select
 
@@ -19,20 +18,14 @@ from nova_tui.screens.problem import ProblemScreen
 from nova_tui.widgets.charts import DemandChart, series_markers
 from nova_tui.widgets.key_line import KeyLine, fit
 from nova_tui.widgets.table import ListTable
+from helpers import dict_rows
 from tui_helpers import FROZEN, app_for, press, screen_text, settle, tui_config
 
 pytestmark = pytest.mark.anyio
 
 
 def warehouse_rows(site, sql, version: int = 2):
-    con = duckdb.connect(str(site / "warehouse" / f"nova_v{version:06d}.duckdb"), read_only=True, config={
-        "autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return dict_rows(site / "warehouse" / f"nova_v{version:06d}.duckdb", sql)
 
 
 def header_x(table: ListTable, key: str) -> int:

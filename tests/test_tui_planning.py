@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 from textual.widgets import Select
 
@@ -13,20 +12,14 @@ from nova_tui.format import CLASS_SHORT
 from nova_tui.screens.item import ItemScreen
 from nova_tui.widgets.table import ListTable
 from test_tui_cli import nova_tui
+from helpers import dict_rows
 from tui_helpers import app_for, press, screen_text, settle
 
 pytestmark = pytest.mark.anyio
 
 
 def rows(site, sql):
-    con = duckdb.connect(str(site / "warehouse" / "nova_v000002.duckdb"), read_only=True, config={
-        "autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return dict_rows(site / "warehouse" / "nova_v000002.duckdb", sql)
 
 
 async def test_class_and_planner_columns_and_the_class_filter(tui_site):

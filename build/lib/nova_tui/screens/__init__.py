@@ -1,1 +1,0 @@
-"""One screen per file, its stylesheet beside it."""

@@ -1,1 +1,0 @@
-"""Reusable parts of the dashboard's screens."""
