@@ -32,7 +32,15 @@ def two_plants(tmp_path_factory):
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err
         assert "remote store: sent v1" in out, out + err
-    yield store, {"ba-salvador": salvador, "ba-feira": feira}
+    # the central server's company file, built now, before any test pushes again: it holds both v1s
+    central = tmp_path_factory.mktemp("central")
+    config = central / "config.toml"
+    config.write_text(f'[site]\nid = "company"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
+    result = subprocess.run([sys.executable, "-m", "nova_pipeline", "--config", str(config), "company-build"],
+                            capture_output=True, text=True, env={**__import__("os").environ, **ENV}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "published company v1: 2 site(s)" in result.stdout
+    yield store, {"ba-salvador": salvador, "ba-feira": feira}, central
     store.stop()
 
 
@@ -46,7 +54,7 @@ def tables_of(cfg) -> list[tuple[str, str]]:
 
 
 def test_each_sites_partition_equals_its_warehouse(two_plants):
-    store, plants = two_plants
+    store, plants, _ = two_plants
     for site, cfg in plants.items():
         con = duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True)
         try:
@@ -67,7 +75,7 @@ def test_each_sites_partition_equals_its_warehouse(two_plants):
 def test_one_commit_per_push_per_table_and_time_travel(two_plants):
     from deltalake import DeltaTable
 
-    store, plants = two_plants
+    store, plants, _ = two_plants
     uri = "s3://nova-gold/reorder_status"
     dt = DeltaTable(uri, storage_options=delta_options(store))
     overwrites = [h for h in dt.history() if h.get("operationParameters", {}).get("mode") == "Overwrite"]
@@ -125,26 +133,19 @@ def test_the_plant_install_is_runtime_only():
 
 
 @pytest.fixture(scope="module")
-def central(two_plants, tmp_path_factory):
-    """A central server's company file, built from the two plants' pushes; its clock columns pinned."""
-    store, _ = two_plants
-    central = tmp_path_factory.mktemp("central")
-    config = central / "config.toml"
-    config.write_text(f'[site]\nid = "company"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
-    result = run_cli("--config", str(config), "company-build", env=ENV)
-    assert result.returncode == 0, result.stderr
-    assert "published company v1: 2 site(s)" in result.stdout
-    return central
+def central(two_plants):
+    """The central server's company file (built by two_plants right after the first pushes)."""
+    return two_plants[2]
 
 
 def test_company_build_is_the_union_of_the_sites(two_plants, central):
-    store, plants = two_plants
+    store, plants, _ = two_plants
     company = duckdb.connect(str(central / "warehouse" / "current.duckdb"), read_only=True)
     try:
         sites = company.execute("SELECT site, version, as_of::VARCHAR FROM meta.sites ORDER BY site").fetchall()
         expected_sites = []
         for site, cfg in sorted(plants.items()):
-            con = duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True)
+            con = duckdb.connect(str(cfg.warehouse / "nova_v000001.duckdb"), read_only=True)  # what was pushed then
             try:
                 expected_sites.append((site, con.execute("SELECT version FROM meta.build").fetchone()[0],
                                        str(con.execute("SELECT as_of FROM meta.build").fetchone()[0])))

@@ -50,9 +50,14 @@ def correlations(rows: list[dict]) -> dict[str, float | None]:
 
 
 class ContextChart(PlotextPlot):
-    """One of three aligned charts over the same weeks: demand; rain and temperature; Selic and PTAX."""
+    """One of three aligned charts over the same weeks: demand; rain and temperature; Selic and PTAX.
+
+    The figure is made at render time, for the width it is drawn at: as many date labels as fit
+    without touching (plotext drops labels that collide, which made the axis depend on timing)."""
     _built: tuple | None = None
     _data_version = 0
+    _rows: list = []
+    _title = ""
 
     def __init__(self, kind: str, **kwargs):
         super().__init__(**kwargs)
@@ -61,40 +66,42 @@ class ContextChart(PlotextPlot):
     def render(self):
         key = (self.size, self.app.theme, self._data_version)
         if self._built is None or self._built[0] != key:
+            self._figure(self.size.width)
             self._built = (key, super().render())
         return self._built[1]
 
     def draw(self, rows: list[dict], title: str) -> None:
-        plt = self.plt
+        self._rows, self._title = rows, title
+        self._data_version += 1
+        self.refresh()
+
+    def _figure(self, width: int) -> None:
+        plt, rows, title = self.plt, self._rows, self._title
         plt.clear_figure()
         no_color = self.app.no_color
         if not rows:
             plt.title(f"{title}: no weeks to show" if self.kind == "demand" else "")
+            return
+        x = list(range(len(rows)))
+        fit = max(2, (width - 12) // 12)  # a label is 8 characters; keep a gap and the axis' own width
+        chosen = sorted({round(i * (len(rows) - 2) / max(1, fit - 1)) for i in range(fit)}) if len(rows) > 2 else [0]
+        if self.kind == "demand":
+            holiday_x = [i for i, r in enumerate(rows) if r["holidays"]]
+            plt.title(f"{title}: weekly demand" + ("  (| a week with a holiday)" if holiday_x else ""))
+            plt.bar(x, [r["quantity"] for r in rows], marker="sd", width=0.6)
+            for i in holiday_x:
+                plt.vertical_line(i, color="gray")
+        elif self.kind == "weather":
+            plt.plot(x, [r["rain_mm"] or 0 for r in rows], label="rain mm (left)",
+                     marker="*" if no_color else "braille", color="blue")
+            plt.plot(x, [r["temp_c"] if r["temp_c"] is not None else 0 for r in rows], label="temp °C (right)",
+                     marker="+" if no_color else "braille", color="red", yside="right")
         else:
-            x = list(range(len(rows)))
-            labels = [r["week"].strftime("%d/%m/%y") for r in rows]
-            step = max(1, len(rows) // 5)
-            if self.kind == "demand":
-                holiday_x = [i for i, r in enumerate(rows) if r["holidays"]]
-                plt.title(f"{title}: weekly demand" + ("  (| a week with a holiday)" if holiday_x else ""))
-                plt.bar(x, [r["quantity"] for r in rows], marker="sd", width=0.6)
-                for i in holiday_x:
-                    plt.vertical_line(i, color="gray")
-            elif self.kind == "weather":
-                plt.plot(x, [r["rain_mm"] or 0 for r in rows], label="rain mm (left)",
-                         marker="*" if no_color else "braille", color="blue")
-                plt.plot(x, [r["temp_c"] if r["temp_c"] is not None else 0 for r in rows], label="temp °C (right)",
-                         marker="+" if no_color else "braille", color="red", yside="right")
-            else:
-                plt.plot(x, [r["selic_pct"] or 0 for r in rows], label="Selic % (left)",
-                         marker="*" if no_color else "braille", color="green")
-                plt.plot(x, [r["ptax"] or 0 for r in rows], label="PTAX R$/US$ (right)",
-                         marker="+" if no_color else "braille", color="orange", yside="right")
-            plt.xticks(x[::step], labels[::step])
-        self._data_version += 1
-        if self.size.area:
-            self.render()
-        self.refresh()
+            plt.plot(x, [r["selic_pct"] or 0 for r in rows], label="Selic % (left)",
+                     marker="*" if no_color else "braille", color="green")
+            plt.plot(x, [r["ptax"] or 0 for r in rows], label="PTAX R$/US$ (right)",
+                     marker="+" if no_color else "braille", color="orange", yside="right")
+        plt.xticks(chosen, [rows[i]["week"].strftime("%d/%m/%y") for i in chosen])
 
 
 class ContextScreen(NovaScreen):
