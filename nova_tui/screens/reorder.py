@@ -30,6 +30,9 @@ STATUS_FILTERS = (
 CLASS_FILTERS = (("all classes", "all"), ("smooth", "smooth"), ("erratic", "erratic"),
                  ("intermittent", "intermittent"), ("lumpy", "lumpy"), ("single request", "single"),
                  ("no demand", "no_demand"), ("planner's items", "planner"))
+# The list holds at most this many rows (the rest: filter or sort to bring them up; `e` exports all).
+# At 26,000 items a full table cost 25 MB of cells and the 150 MB idle budget (bench/tui.py).
+MAX_ROWS = 2_000
 STATUS_RANK = {"stockout": 0, "below_reorder": 1, "ok": 2}
 CHANGE_RANK = {"NEW": 0, "WORSE": 1, "ORDER": 2, "BASIS": 3, "better": 4, "": 5}
 
@@ -118,7 +121,7 @@ class ReorderScreen(NovaScreen):
             yield Select(CLASS_FILTERS, id="class", allow_blank=False, value="all")
             yield Select([], prompt="all sites", id="site", allow_blank=True)
         yield ListTable(lists.REORDER, key="row_key", fixed_columns=lists.FROZEN_REORDER, optional=lists.OPTIONAL,
-                        id="reorder")
+                        max_rows=MAX_ROWS, id="reorder")
         yield Static("", id="summary")
 
     def on_mount(self) -> None:
@@ -188,6 +191,8 @@ class ReorderScreen(NovaScreen):
         late = sum(bool(r["runs_out_before_delivery"]) for r in rows if r["status"] != "ok")
         changed = sum(bool(r.get("change")) for r in rows)
         shown = f"{len(rows)} of {total} items" if len(rows) != total else f"{total} items"
+        if len(rows) > MAX_ROWS:
+            shown += f" (first {MAX_ROWS:,} listed: filter or sort for the others; e exports all)"
         order = ("urgency" if self.sort_key is None else
                  next(c.header for c in lists.REORDER if c.key == self.sort_key)) + (" ▼" if self.descending else "")
         self.query_one("#summary", Static).update(

@@ -10,7 +10,7 @@ from ..format import data_age_text
 
 class DataAgeBanner(Static):
     DEFAULT_CSS = """
-    DataAgeBanner { height: auto; padding: 0 1; background: $warning; color: $text; text-style: bold; display: none; }
+    DataAgeBanner { height: 1; padding: 0 1; background: $warning; color: $text; text-style: bold; display: none; }
     DataAgeBanner.critical { background: $error; }
     DataAgeBanner.shown { display: block; }
     """

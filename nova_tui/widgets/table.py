@@ -19,8 +19,10 @@ class ListTable(DataTable):
     DEFAULT_CSS = "ListTable { height: 1fr; }"
 
     def __init__(self, columns: tuple[Column, ...], key: str | None = None, fixed_columns: int = 0,
-                 optional: frozenset[str] = frozenset(), **kwargs):
+                 optional: frozenset[str] = frozenset(), max_rows: int | None = None, **kwargs):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        # at most this many rows become table rows (cells cost memory); filters and sorts see them all
+        self.max_rows = max_rows
         self.fixed_columns = fixed_columns
         self.optional = optional  # columns shown only while the rows carry their key
         self.all_columns = columns
@@ -76,6 +78,9 @@ class ListTable(DataTable):
             if wanted != self.columns_spec:
                 self._set_columns(wanted)
         self.clear()
+        self.rows_total = len(rows)
+        if self.max_rows is not None:
+            rows = rows[: self.max_rows]
         self.rows_shown = rows
         self._pending = iter(enumerate(rows))
         self._restore = selected if self.row_key_field else None
