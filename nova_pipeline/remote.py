@@ -212,12 +212,7 @@ def _push(cfg: Config, store: Store, progress: Progress) -> PushResult:
         else:
             result.bronze_files += 1
     if send_layers:
-        result.layer_tables = _push_layers(cfg, store, current, progress)
-        con = connect(publish.version_file(cfg.warehouse, current), read_only=True)
-        try:
-            as_of, built_at = con.execute("SELECT as_of, built_at FROM meta.build").fetchone()
-        finally:
-            con.close()
+        result.layer_tables, as_of, built_at = _push_layers(cfg, store, current, progress)
         _put_json(client, LAYER_BUCKETS["gold"], f"_sites/{store.site}.json",
                   {"site": store.site, "name": cfg.values["site"]["name"], "version": current,
                    "as_of": as_of.isoformat() if as_of else None, "built_at": built_at.isoformat(),
@@ -231,25 +226,22 @@ def _layers_version(store: Store) -> int | None:
     from minio.error import S3Error
 
     try:
-        response = store.client.get_object(LAYER_BUCKETS["gold"], f"_sites/{store.site}.json")
+        return _get_json(store.client, LAYER_BUCKETS["gold"], f"_sites/{store.site}.json").get("version")
     except S3Error:
         return None
-    try:
-        return json.loads(response.read()).get("version")
-    finally:
-        response.close()
-        response.release_conn()
 
 
 def delta_uri(layer: str, table: str) -> str:
     return f"s3://{LAYER_BUCKETS[layer]}/{table}"
 
 
-def _push_layers(cfg: Config, store: Store, current: int, progress: Progress) -> int:
+def _push_layers(cfg: Config, store: Store, current: int, progress: Progress) -> tuple[int, object, object]:
     """Each silver and gold table of the current version into its Delta table: the site's partition
-    replaced in one commit per table, streamed from DuckDB (Arrow C stream), retried when it races."""
+    replaced in one commit per table, streamed from DuckDB (Arrow C stream), retried when it races.
+    Returns the number of tables and the version's as-of date and build time (for _sites/<site>.json)."""
     con = connect(publish.version_file(cfg.warehouse, current), read_only=True)
     try:
+        as_of, built_at = con.execute("SELECT as_of, built_at FROM meta.build").fetchone()
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
                              "WHERE schema_name IN ('silver', 'gold') ORDER BY 1, 2").fetchall()
         for i, (schema, table) in enumerate(tables):
@@ -261,7 +253,7 @@ def _push_layers(cfg: Config, store: Store, current: int, progress: Progress) ->
         progress("delta", len(tables), len(tables))
     finally:
         con.close()
-    return len(tables)
+    return len(tables), as_of, built_at
 
 
 def write_site_partition(con, store: Store, layer: str, table: str, source: str, site: str | None = None) -> int:
@@ -292,6 +284,15 @@ def write_site_partition(con, store: Store, layer: str, table: str, source: str,
                 raise RemoteError(f"Delta table {uri}: {str(exc).splitlines()[0]}") from None
             time.sleep(0.2 * 2 ** min(attempt, 5) * (0.5 + random.random()))
     raise AssertionError("unreachable")
+
+
+def _get_json(client, bucket: str, key: str) -> dict:
+    response = client.get_object(bucket, key)
+    try:
+        return json.loads(response.read())
+    finally:
+        response.close()
+        response.release_conn()
 
 
 def _put_json(client, bucket: str, key: str, data: dict) -> None:
@@ -375,12 +376,7 @@ def _pull(store: Store, dest: Path, version: int | None, progress: Progress) -> 
     if wanted not in held:
         raise RemoteError(f"v{wanted} is not in the remote store (it holds v{held[0]}–v{held[-1]}, {len(held)} versions)")
     name = f"nova_v{wanted:06d}"
-    response = client.get_object(store.bucket, f"{store.versions_prefix}{name}.manifest.json")
-    try:
-        info = json.loads(response.read())
-    finally:
-        response.close()
-        response.release_conn()
+    info = _get_json(client, store.bucket, f"{store.versions_prefix}{name}.manifest.json")
     target = dest / f"{name}.duckdb" if dest.is_dir() else dest
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
@@ -414,15 +410,8 @@ def _pull(store: Store, dest: Path, version: int | None, progress: Progress) -> 
 
 def site_records(store: Store) -> list[dict]:
     """Every site that has pushed its layers: nova-gold/_sites/<site>.json."""
-    out = []
-    for key in sorted(store.keys(LAYER_BUCKETS["gold"], "_sites/")):
-        response = store.client.get_object(LAYER_BUCKETS["gold"], key)
-        try:
-            out.append(json.loads(response.read()))
-        finally:
-            response.close()
-            response.release_conn()
-    return out
+    return [_get_json(store.client, LAYER_BUCKETS["gold"], key)
+            for key in sorted(store.keys(LAYER_BUCKETS["gold"], "_sites/"))]
 
 
 def layer_tables(store: Store, layer: str) -> list[str]:
