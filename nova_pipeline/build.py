@@ -18,7 +18,7 @@ from .bronze import Drop, Lake, atomic_write
 from .catalog import catalog_rows
 from .checks import blocking_failures, run_checks
 from .config import Config
-from .db import connect, run_script, sql_path
+from .db import connect, insert_rows, run_script, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import discover, ingest
 from .progress import Progress, silent
@@ -158,7 +158,7 @@ def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
                 todo.append((drop, c.refused))
             continue
         try:
-            sha, size = lake.hash_of(c.path, cache)
+            sha, size = lake.hash_of(c.path, cache, c.rel)
         except FileNotFoundError:  # vanished between listing and reading
             continue
         except OSError as exc:  # unreadable (permissions, I/O): visible as waiting until it can be read
@@ -227,8 +227,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     con.execute("CREATE SCHEMA meta")
     con.execute("CREATE TABLE meta.waiting_files (path VARCHAR, kind VARCHAR, reason VARCHAR, seen_at TIMESTAMPTZ)")
     if waiting:
-        con.executemany("INSERT INTO meta.waiting_files VALUES (?, ?, ?, now())",
-                        [(w["path"], w["kind"], w["reason"]) for w in waiting])
+        insert_rows(con, "meta.waiting_files", [(w["path"], w["kind"], w["reason"]) for w in waiting], "(?, ?, ?, now())")
     con.execute(f"CREATE TABLE meta.source_files AS SELECT * FROM read_parquet('{lake.ledger_glob()}') ORDER BY received_at")
     if lake.has_rejects():
         con.execute(f"CREATE TABLE meta.rejected_rows AS SELECT * FROM read_parquet('{lake.rejects_glob()}') ORDER BY file_name, line_number")
@@ -250,7 +249,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
                                              "WHERE service_level IS NOT NULL").fetchall()]
     con.execute("CREATE TEMP TABLE z_levels (service_level DOUBLE, z DOUBLE)")
     if levels:
-        con.executemany("INSERT INTO z_levels VALUES (?, ?)", [(lv, NormalDist().inv_cdf(lv)) for lv in levels])
+        insert_rows(con, "z_levels", [(lv, NormalDist().inv_cdf(lv)) for lv in levels])
     run_script(con, "gold", {
         "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
         "service_level": r["service_level"], "review_days": r["review_days"],
@@ -261,7 +260,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     _meta(con, cfg, version, previous, n_new)
     progress("build", 4, steps)
     results = run_checks(con, skip=("build_complete",))
-    con.executemany("INSERT INTO meta.checks VALUES (?, ?, ?, ?)", results)
+    insert_rows(con, "meta.checks", results)
     _history(con, version, n_new, results)
     # The completeness marker: the last write of the build.
     con.execute("UPDATE meta.build SET complete = true")
@@ -324,7 +323,7 @@ def _holidays(con) -> None:
         rows = sorted(cal.items())
     con.execute('CREATE TEMP TABLE holiday_calendar ("date" DATE, name VARCHAR)')
     if rows:
-        con.executemany("INSERT INTO holiday_calendar VALUES (?, ?)", rows)
+        insert_rows(con, "holiday_calendar", rows)
 
 
 def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> None:
@@ -343,10 +342,10 @@ def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> N
                    new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER,
                    below_reorder INTEGER, ok INTEGER)""")
     con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
-    con.executemany("INSERT INTO meta.sources VALUES (?, ?, ?, ?, ?)",
-                    [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
+    insert_rows(con, "meta.sources",
+                [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
     con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
-    con.executemany("INSERT INTO meta.tables VALUES (?, ?, ?, ?, ?)", catalog_rows(con))
+    insert_rows(con, "meta.tables", catalog_rows(con))
 
 
 def _history(con, version: int, n_new: int, results) -> None:

@@ -20,7 +20,7 @@ from . import __version__, publish
 from .build import validate_file
 from .catalog import catalog_rows
 from .config import Config
-from .db import connect, sql_path
+from .db import connect, insert_rows, sql_path
 from .errors import ChecksFailed, NovaError
 from .progress import Progress, silent
 from .remote import LAYER_BUCKETS, open_store, layer_tables, site_records
@@ -68,13 +68,13 @@ def company_build(cfg: Config, progress: Progress = silent) -> CompanyResult:
             version = publish.next_version(cfg.warehouse)
             _meta(con, cfg, version, previous, sites)
             results = _checks(con, known)
-            con.executemany("INSERT INTO meta.checks VALUES (?, ?, ?, ?)", results)
+            insert_rows(con, "meta.checks", results)
             failed = [r[0] for r in results if r[1] == "error" and not r[2]]
             con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM meta.build), ?, ?, 'published', "
                         "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
                         "count(*) FILTER (status = 'ok') FROM gold.reorder_status",
                         [version, len(sites), ", ".join(r[0] for r in results if not r[2]) or None])
-            con.executemany("INSERT INTO meta.tables VALUES (?, ?, ?, ?, ?)", catalog_rows(con) + _company_rows(con))
+            insert_rows(con, "meta.tables", catalog_rows(con) + _company_rows(con))
             con.execute("UPDATE meta.build SET complete = true")
             con.execute("CHECKPOINT")
             con.close()
@@ -122,9 +122,9 @@ def _transfers(con) -> None:
 def _meta(con, cfg: Config, version: int, previous: int | None, sites: list[dict]) -> None:
     con.execute("CREATE TABLE meta.sites (site VARCHAR, name VARCHAR, version INTEGER, as_of DATE, built_at TIMESTAMPTZ, "
                 "pushed_at TIMESTAMPTZ)")
-    con.executemany("INSERT INTO meta.sites VALUES (?, ?, ?, ?::DATE, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ)",
-                    [(s["site"], s.get("name") or None, s["version"], s.get("as_of"), s.get("built_at"), s["pushed_at"])
-                     for s in sites])
+    insert_rows(con, "meta.sites",
+                [(s["site"], s.get("name") or None, s["version"], s.get("as_of"), s.get("built_at"), s["pushed_at"])
+                 for s in sites], "(?, ?, ?, ?::DATE, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ)")
     f = cfg.values["freshness"]
     con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
                    previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,

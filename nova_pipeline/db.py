@@ -43,6 +43,19 @@ def drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows, row_sql: str | None = None) -> None:
+    """INSERT many rows with one statement per 500 rows. `executemany` runs one statement per row,
+    which cost 0.35 s of every build for the catalog alone. row_sql: one row's placeholders, e.g.
+    "(?, ?::DATE)" (default: a plain ? per value)."""
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return
+    one = row_sql or "(" + ", ".join("?" * len(rows[0])) + ")"
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
+
+
 def sql_path(path: str | Path) -> str:
     """A path inside a single-quoted SQL string literal."""
     return str(path).replace("'", "''")

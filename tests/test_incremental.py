@@ -209,3 +209,25 @@ def test_all_history_figures_from_summaries_equal_the_lines(built_demo):
             else:
                 assert from_gold == direct, name
             assert len(direct) > 5, name
+
+
+def test_a_moved_site_does_not_hash_its_exports_again(tmp_path, monkeypatch):
+    """The hash cache is keyed by the drop's path inside the site: a site moved or restored elsewhere
+    finds nothing new without re-reading its exports; a file whose size or time changed is read again."""
+    import nova_pipeline.bronze as bronze
+
+    cfg = make_site(tmp_path / "here")
+    _export(cfg, "suprimentos_all.csv", LINES)
+    assert build(cfg).outcome == "published"
+    moved = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "here", moved)
+    cfg = load_config(moved / "config.toml")
+    hashed = []
+    real = bronze.sha256_file
+    monkeypatch.setattr(bronze, "sha256_file", lambda p: hashed.append(Path(p).name) or real(p))
+    assert build(cfg).outcome == "nothing_new"
+    assert hashed == []
+    export = cfg.landing / "suprimentos_all.csv"
+    export.write_bytes(export.read_bytes() + ";".join(LINES[0].split(";")).encode("cp1252") + b"\r\n")
+    assert build(cfg).outcome == "published"
+    assert hashed == ["suprimentos_all.csv"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
@@ -320,3 +321,30 @@ def test_stock_health_per_snapshot_matches_the_files(tui_site):
     assert got[second][2] == got[first][2] + 1  # 010090 ran out on the second day
     # and each version's status counts are kept, so the trend survives
     assert [h[0] for h in history] == [1, 2] and history[1][1:] == now
+
+
+@pytest.mark.parametrize("replay_weeks", [1, 52])
+def test_stock_health_is_the_same_however_far_the_replay_reaches(tmp_path, replay_weeks):
+    """Stock health reuses the replay's cumulative demand when that reaches back to the oldest snapshot's
+    window, and computes its own otherwise: with a snapshot 60 days old, a 1-week replay takes the
+    second way, a 52-week one the first, and both equal the unbounded replay (replay_weeks = 0)."""
+    from conftest import make_site, stock_snapshot
+    from nova_pipeline.build import build
+    from nova_pipeline.config import load_config
+
+    tables = []
+    for weeks in (replay_weeks, 0):
+        root = tmp_path / f"w{weeks}"
+        make_site(root, with_data=True)
+        stock_snapshot(root, "25/08/2025", "010090", "0")
+        cfg_file = root / "config.toml"
+        cfg_file.write_text(re.sub(r"(?m)^replay_weeks = \d+", f"replay_weeks = {weeks}", cfg_file.read_text()))
+        cfg = load_config(cfg_file)
+        assert cfg.values["reorder"]["replay_weeks"] == weeks
+        build(cfg)
+        con = duckdb.connect(str(root / "warehouse" / "current.duckdb"), read_only=True)
+        try:
+            tables.append(con.execute("SELECT * FROM gold.stock_health ORDER BY ALL").fetchall())
+        finally:
+            con.close()
+    assert len(tables[0]) == 2 and tables[0] == tables[1]

@@ -458,23 +458,26 @@ CREATE TEMP TABLE replay_bounds AS
 SELECT (SELECT min(first_d) FROM sum_req_item) AS first_day,
        CASE WHEN $replay_weeks > 0 THEN (SELECT as_of FROM as_of) - 7 * $replay_weeks - $history_days - 1 END AS oldest;
 
+-- (sum_req_demand has one row per item and day: its partitions are months of the day)
 CREATE TEMP TABLE replay_cum AS
 SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
-FROM (SELECT i.ik, d."date", sum(d.quantity) AS q
+FROM (SELECT i.ik, d."date", d.quantity AS q
       FROM sum_req_demand d JOIN replay_items i USING (item_id), replay_bounds b
-      WHERE b.oldest IS NULL OR d."date" > b.oldest GROUP BY ALL)
+      WHERE b.oldest IS NULL OR d."date" > b.oldest)
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
 
--- the same cumulative sums over all history, for the stock snapshots (few dates, any age)
+-- the same cumulative sums reaching back to the oldest stock snapshot's window (few dates, any age);
+-- the replay's own when they reach far enough back already (differences of sums need only a common start)
 CREATE TEMP TABLE replay_cum_all AS
-SELECT * FROM replay_cum WHERE (SELECT oldest FROM replay_bounds) IS NULL
+SELECT * FROM replay_cum
+WHERE (SELECT oldest FROM replay_bounds) IS NULL
+   OR (SELECT min(position_date) FROM silver.stock) - $history_days - 1 >= (SELECT oldest FROM replay_bounds)
 UNION ALL
 SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
-FROM (SELECT i.ik, d."date", sum(d.quantity) AS q
+FROM (SELECT i.ik, d."date", d.quantity AS q
       FROM sum_req_demand d JOIN replay_items i USING (item_id)
-      WHERE (SELECT oldest FROM replay_bounds) IS NOT NULL
-        AND d."date" >= (SELECT min(position_date) FROM silver.stock) - $history_days - 1
-      GROUP BY ALL)
+      WHERE (SELECT min(position_date) FROM silver.stock) - $history_days - 1 < (SELECT oldest FROM replay_bounds)
+        AND d."date" >= (SELECT min(position_date) FROM silver.stock) - $history_days - 1)
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
 
 CREATE TEMP TABLE replay_points AS
