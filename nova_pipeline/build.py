@@ -13,7 +13,7 @@ from statistics import NormalDist
 
 import duckdb
 
-from . import __version__, publish
+from . import __version__, facts, publish
 from .bronze import Drop, Lake, atomic_write
 from .catalog import catalog_rows
 from .checks import blocking_failures, run_checks
@@ -89,28 +89,27 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
         lake.prepare()
         SilverStore(lake.root).clean()
         temp = publish.temp_file(cfg.warehouse)
-        con = connect(temp)
-        b = cfg.values["build"]
-        con.execute(f"SET temp_directory = '{sql_path(lake.tmp)}'")
-        con.execute(f"SET memory_limit = '{b['memory_limit']}'")
-        if b["threads"]:
-            con.execute(f"SET threads = {int(b['threads'])}")
-        con.execute("SET preserve_insertion_order = false")  # lets big writes stream; order is always explicit
+        con = _connect(cfg, lake)  # in memory: landing, and whether anything is new
         try:
             new, waiting = land_new_drops(con, cfg, lake, progress, hold)
             previous = publish.current_version(cfg.warehouse)
             prev_keys, prev_waiting = attach_previous(con, cfg.warehouse, previous)
             pending = lake.known(con)[0] - prev_keys
             now_waiting = {(w["path"], w["reason"]) for w in waiting}
+            con.close()
             if not pending and now_waiting == prev_waiting and not full:
-                con.close()
-                _discard(temp)
                 result = BuildResult("nothing_new", previous, new, seconds=time.monotonic() - started)
                 _write_last_build(cfg.warehouse, result, started)
                 return result
             version = publish.next_version(cfg.warehouse)
             where.path = temp
-            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full)
+            # the serving version's copy, when its requisition lines can be carried over (facts.py)
+            copied = None if full else facts.copy_previous(cfg.warehouse, previous, temp)
+            con = _connect(cfg, lake, temp)
+            if copied:
+                facts.clear_copy(con)
+            attach_previous(con, cfg.warehouse, previous)
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full, copied)
             con.execute("CHECKPOINT")
             con.close()
             result = BuildResult("published", version, new, checks)
@@ -135,6 +134,18 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
             except duckdb.Error:
                 pass
             _discard(temp)
+
+
+def _connect(cfg: Config, lake: Lake, path: Path | str = ":memory:"):
+    """A build's connection with [build]'s limits, spilling to the lake's temp folder."""
+    con = connect(path)
+    b = cfg.values["build"]
+    con.execute(f"SET temp_directory = '{sql_path(lake.tmp)}'")
+    con.execute(f"SET memory_limit = '{b['memory_limit']}'")
+    if b["threads"]:
+        con.execute(f"SET threads = {int(b['threads'])}")
+    con.execute("SET preserve_insertion_order = false")  # lets big writes stream; order is always explicit
+    return con
 
 
 def _discard(temp: Path) -> None:
@@ -220,7 +231,7 @@ def _has_prev(con) -> bool:
 
 
 def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
-             waiting: list[dict] = (), full: bool = False):
+             waiting: list[dict] = (), full: bool = False, copied: facts.Previous | None = None):
     """Rebuild silver, gold and meta inside the temp file; return the check results."""
     steps = 5
     progress("build", 0, steps)
@@ -234,7 +245,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     else:
         con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
     progress("build", 1, steps)
-    merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"])
+    merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"], copied)
     run_script(con, "silver")
     progress("build", 2, steps)
     _holidays(con)
@@ -276,7 +287,8 @@ IN_VERSION = {"stock": (), "forecast": ("source_line",), "parameters": (), "exte
               "external_ptax": ("source_line",), "external_ipca": ("source_line",), "external_weather": ("source_line",)}
 
 
-def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, history_days: int) -> MergeResult:
+def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, history_days: int,
+                 copied: facts.Previous | None = None) -> MergeResult:
     """Bring the lake's silver up to date with the ledger (only what changed, unless full) and expose it."""
     store = SilverStore(lake.root)
     loaded = con.execute("SELECT drop_key, kind, bronze_path FROM meta.source_files WHERE status = 'loaded' "
@@ -297,6 +309,7 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
                         "(SELECT max(last_d) FROM sum_req_item))").fetchone()[0]
     first_forecast = con.execute('SELECT min("date") FROM silver.forecast').fetchone()[0]
     parts = sorted(manifest["tables"].get("requisition", {}))
+    start = None
     if as_of is None:
         window = lines = []
     else:
@@ -304,8 +317,9 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
         window = [p for p in parts if p == "none" or p >= f"{start:%Y-%m}"]
         reach = min(start - timedelta(days=29), first_forecast or as_of)
         lines = [p for p in parts if p != "none" and p >= f"{reach:%Y-%m}"]
-    con.execute(f"CREATE OR REPLACE TEMP VIEW requisition_window AS SELECT * FROM "
-                f"{store.relation('requisition', manifest, set(window))}")
+    held = manifest["tables"].get("requisition", {})
+    facts.update(con, lambda ps: store.relation("requisition", manifest, ps), {p: held[p] for p in window}, start,
+                 copied)
     con.execute(f"CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
                 f"{store.relation('req_demand', manifest, set(lines))}")
     log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,

@@ -256,6 +256,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "data_from": "earliest data date in it", "data_to": "latest data date in it",
         "bronze_path": "its Parquet file, relative to the lake folder (absolute in entries written before 0.2)", "size_bytes": "file size",
     }),
+    "meta.fact_requisition_parts": ("What gold.fact_requisition's lines were made from, so the next build changes "
+                                    "only the partitions that changed (nova_pipeline/facts.py).", {
+        "part": "request month (YYYY-MM) or none (undated lines)", "files": "the lake's silver files the lines came from",
+        "window_start": "the reorder window's first day", "layout": "hash of the SQL that made the lines",
+    }),
     "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
                      "built (config [freshness], defaults from nova_pipeline/sources/registry.py).", {
         "kind": "kind of drop", "label": "what it is", "folder": "landing or ml_drops",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def assert_same_warehouse(a: Path, b: Path) -> int:
         if table == "reorder_status":  # what changed since the version before: a fact of the history, not the inputs
             for col in PREVIOUS_COLUMNS:
                 cols = cols.replace(f'"{col}"', "NULL")
+        if table == "fact_requisition_parts":  # the silver files' names carry the build that wrote them
+            cols = cols.replace('"files"', "NULL")
         for x, y in (("a", "b"), ("b", "a")):
             diff = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM {x}.{schema}.{table} "
                                f"EXCEPT ALL SELECT {cols} FROM {y}.{schema}.{table})").fetchone()[0]
@@ -73,14 +76,19 @@ def _silver_rows(cfg) -> list[tuple]:
 
 
 @pytest.fixture
-def sequence_site(tmp_path):
-    """A site fed the way a plant is: one build per drop, overlapping and re-sent exports included."""
+def sequence_site(tmp_path, caplog):
+    """A site fed the way a plant is: one build per drop, overlapping and re-sent exports included.
+    Every build after the first starts from a copy of the version before (facts.py)."""
     cfg = make_site(tmp_path / "site")
     steps = []
 
     def step(outcome: str = "published"):
-        result = build(cfg)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="nova.facts"):
+            result = build(cfg)
         assert result.outcome == outcome, result.message
+        assert [r.getMessage().split()[1] for r in caplog.records if "event=fact_requisition" in r.getMessage()] == \
+            [f"reused={bool(steps)}"]
         steps.append(result)
         return result
 

@@ -1,11 +1,10 @@
 -- Gold: the dimensions, facts and reorder status the dashboard and analysts read.
 -- Parameters: $history_days, $z, $service_level, $review_days, $default_lead_time_days, $has_previous,
 -- $order_change_share.
--- Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status,
+-- gold.fact_requisition is made before it (nova_pipeline/facts.py). Temp tables made by build.py: holiday_calendar(date, name), previous_status(item_id, status,
 -- suggested_order_qty, basis, model_version) from the previous version's reorder list;
 -- temp views over the lake's silver (see silver.sql and nova_pipeline/silver.py): sum_req_* summaries
--- of every supplies line, per request month; requisition_window, the lines of the months the reorder
--- window reaches; sum_req_demand_recent, daily demand of the months the window and forecasts reach.
+-- of every supplies line, per request month; sum_req_demand_recent, daily demand of the months the window and forecasts reach.
 CREATE SCHEMA IF NOT EXISTS gold;
 
 -- The as-of date: the latest stock snapshot's date (the supplies data's end when there is no snapshot).
@@ -107,13 +106,7 @@ LEFT JOIN holiday_calendar h ON h."date" = d::DATE;
 
 -- The supplies lines behind today's numbers: requested within the reorder window (or later), plus the
 -- lines without a request date. Every line of all history stays in the lake (lake/silver/requisition).
-CREATE TABLE gold.fact_requisition AS
-SELECT requisition_key, item_id, description, depot, family, supplier, quantity, unit, request_date, purchase_date,
-       required_date, request_no, purchase_date - request_date AS lead_time_days,
-       coalesce(purchase_date < request_date, false) AS lead_time_negative,
-       is_service(unit, family) AS is_service, source_file, source_line
-FROM requisition_window
-WHERE request_date >= (SELECT d FROM window_start) OR request_date IS NULL;
+-- gold.fact_requisition (the window's lines) is made before this script, by nova_pipeline/facts.py.
 
 CREATE TABLE gold.fact_stock AS
 SELECT position_date, depot, item_id, on_hand, on_order, unit,
@@ -490,13 +483,20 @@ FROM (SELECT i.ik, i.lt_days, i.as_of, (i.as_of - 7 * k::INTEGER) AS t
       WHERE b.first_day IS NOT NULL), replay_bounds b
 WHERE t + lt_days - 1 <= as_of AND t - $history_days >= b.first_day;
 
+-- The three look-ups of each point (the day before t, the day before its window, the last day of its
+-- lead time) stacked into one ASOF join, so the cumulative sums are sorted once, not three times.
 CREATE TEMP TABLE replay_sums AS
-SELECT p.ik, p.t, coalesce(e.c1, 0) - coalesce(b.c1, 0) AS s1, coalesce(e.c2, 0) - coalesce(b.c2, 0) AS s2,
-       coalesce(f.c1, 0) - coalesce(e.c1, 0) AS after
-FROM replay_points p
-ASOF LEFT JOIN replay_cum e ON p.ik = e.ik AND p.before_end >= e."date"
-ASOF LEFT JOIN replay_cum b ON p.ik = b.ik AND p.before_start >= b."date"
-ASOF LEFT JOIN replay_cum f ON p.ik = f.ik AND p.after_end >= f."date";
+WITH look AS (
+    SELECT ik, t, 0 AS which, before_end AS d FROM replay_points
+    UNION ALL SELECT ik, t, 1, before_start FROM replay_points
+    UNION ALL SELECT ik, t, 2, after_end FROM replay_points
+), found AS (
+    SELECT l.ik, l.t, l.which, c.c1, c.c2 FROM look l ASOF LEFT JOIN replay_cum c ON l.ik = c.ik AND l.d >= c."date"
+)
+SELECT ik, t, coalesce(sum(c1) FILTER (which = 0), 0) - coalesce(sum(c1) FILTER (which = 1), 0) AS s1,
+       coalesce(sum(c2) FILTER (which = 0), 0) - coalesce(sum(c2) FILTER (which = 1), 0) AS s2,
+       coalesce(sum(c1) FILTER (which = 2), 0) - coalesce(sum(c1) FILTER (which = 0), 0) AS after
+FROM found GROUP BY ik, t;
 
 CREATE TEMP TABLE replay_checked AS
 SELECT i.item_id, r.t, r.after <= r.d_t * i.lt + i.z * sqrt(i.lt * r.s_t2 + r.d_t * r.d_t * i.s_l * i.s_l) AS kept

@@ -1,5 +1,5 @@
 -- Views made by build.py over the lake's silver: sum_req_* (per-partition summaries of every supplies
--- line), requisition_window and sum_req_demand_recent (the partitions the window and forecasts reach);
+-- line) and sum_req_demand_recent (the partitions the window and forecasts reach);
 -- and the small silver tables copied into the version (silver.stock, silver.forecast, silver.external_*).
 -- Every day the data speaks of: the span of gold.dim_date and the years of its holiday calendar.
 CREATE TEMP VIEW data_days AS
