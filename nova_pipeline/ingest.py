@@ -136,7 +136,7 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
         log.warning("event=drop_rejected file=%s kind=%s reason=%r quarantine=%s", drop.rel, drop.kind, reason, where)
     finally:
         drop_temp(con, f"{drop.kind}_ok_summary", f"{drop.kind}_ok", f"{drop.kind}_rejected")
-        drop_staging(con)
+        drop_staging(con, lake.tmp)
     lake.record(con, drop, **fields)
     return fields
 

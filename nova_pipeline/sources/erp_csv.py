@@ -1,8 +1,9 @@
 """Reader for the ERP's CSV exports (supplies and stock position).
 
-The file is transcoded to UTF-8, then DuckDB reads it as numbered whole lines (`WITH ORDINALITY`
-is exact in parallel reads) and splits the fields set-based, so every row keeps its real line
-number and its raw text, and loaded + rejected = rows read by construction.
+The file is transcoded to UTF-8 when it must be, then DuckDB reads it as numbered whole lines
+(`WITH ORDINALITY` is exact in parallel reads) and splits and checks the fields set-based into a
+staging Parquet file, so every row keeps its real line number and its raw text, loaded + rejected =
+rows read by construction, and no second in-memory copy of a big export is made.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..db import drop_temp
+from ..db import drop_temp, sql_path
 from ..errors import DropRejected
 from . import Column, CsvKind
 from .dupes import reject_repeated_keys
@@ -24,6 +25,7 @@ LINE_DELIM = chr(31)  # never present: transcode() refuses control bytes
 MAX_LINE_BYTES = 64 << 10
 READ_LINE_LIMIT = 32 << 20
 READ_BUFFER = 64 << 20  # DuckDB would size its buffer at 16 × the line limit
+STAGED = "_staged.parquet"  # in the lake's temp folder: one drop is staged at a time (build lock held)
 VALUE_EXCERPT = 40  # characters of a bad value quoted in its reason
 RAW_EXCERPT = 500   # characters kept of an over-long line in meta.rejected_rows
 # A field with its leading ';' (the line gets one too, so every match consumes at least one
@@ -108,7 +110,7 @@ def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
 
 def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, staging: Path,
                  max_number: float | None = None) -> tuple[str, str]:
-    """Stage the file as temp tables `<kind>_ok` (bronze columns, all text) and `<kind>_rejected`.
+    """Stage the file as `<kind>_ok` (a view with the bronze columns, all text) and the temp table `<kind>_rejected`.
 
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
     """
@@ -132,7 +134,10 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         names = ", ".join(f'"{c.name}"' for c in kind.columns)
         # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
         raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
-        # Numbered lines first (WITH ORDINALITY keeps its scan in order; what follows runs in parallel).
+        # Numbered lines first: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines) but
+        # whatever consumes it in the same pipeline runs on one thread, so the lines are materialised, and
+        # split, checked and hashed in parallel into a staging Parquet file (bounded memory: the file, not
+        # a second in-memory copy of the export, feeds the counts, the rejects and the bronze write).
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _lines AS
@@ -143,9 +148,10 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             """,
             [str(source)],
         )
+        staged = staging / STAGED
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _typed AS
+            COPY (
             WITH lines AS (
                 SELECT line_number, {"raw" if crlf else "rtrim(raw, chr(13)) AS raw"} FROM _lines
             ), split AS (
@@ -179,9 +185,13 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                 FROM (SELECT *, {parsed} FROM cols)
             )
             SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
+            ) TO '{sql_path(staged)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)
             """
         )
         con.execute("DROP TABLE _lines")
+        # repeated keys are marked in place (small files: stock, the planner's sheet); exports are read from the file
+        con.execute(f"CREATE OR REPLACE TEMP {'TABLE' if kind.unique else 'VIEW'} _typed AS "
+                    f"SELECT * FROM read_parquet('{sql_path(staged)}')")
         if kind.unique:
             values = [f'br_number("{c.name}")' if c.type == "number" else f'clean_text("{c.name}")'
                       for c in kind.columns if c.name not in kind.unique]
@@ -214,14 +224,15 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         return ok, rejected
     except BaseException:
         drop_temp(con, ok, f"{ok}_summary", rejected)
-        drop_staging(con)
+        drop_staging(con, staging)
         raise
     finally:
         utf8.unlink(missing_ok=True)
         con.execute("DROP TABLE IF EXISTS _lines")
 
 
-def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+def drop_staging(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
     """The staged rows behind the `_ok` views (ingest calls this once the drop's bronze and rejects are
-    written, after dropping the views)."""
-    con.execute("DROP TABLE IF EXISTS _typed")
+    written, after dropping the views), and their file."""
+    drop_temp(con, "_typed")
+    (staging / STAGED).unlink(missing_ok=True)
