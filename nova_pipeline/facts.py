@@ -6,8 +6,9 @@ changes only the lines of the requisition partitions that changed since:
 
 - `meta.fact_requisition_parts` records, per partition (request month, or `none`), the silver files
   the lines came from, the window's first day and the layout (a hash of the SQL below);
-- a partition is reloaded when its files differ, when it is new to the window, or when the window's
-  first day moved inside or across it; a partition that left the window is deleted;
+- a partition is reloaded when its files differ or it is new to the window; a partition that left
+  the window is deleted; when the window's first day moves forward (a newer stock snapshot), the
+  lines before it are deleted, and when it moves back, the months it reaches again are reloaded;
 - everything else in the copy (meta, silver, the rest of gold) is dropped and rebuilt as before.
 
 The copy is used only when the serving version's bytes match the sha256 recorded when it was
@@ -99,18 +100,27 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
     files = {p: "\n".join(fs) for p, fs in window.items()}
     if previous is None:
         con.execute("CREATE SCHEMA IF NOT EXISTS gold")
-        con.execute(f"CREATE TABLE gold.fact_requisition AS {SELECT.format(rows=relation(set(window)))}", {"start": start})
+        con.execute(f"CREATE TABLE gold.fact_requisition AS {SELECT.format(rows=relation(set()))}", {"start": start})
         reloaded, deleted = set(window), set()
     else:
-        moved = {_month(d) for d in (start, previous.start) if d is not None} if start != previous.start else set()
-        if start is not None and previous.start is not None and start < previous.start:
-            moved |= {p for p in window if p != "none" and _month(start) <= p <= _month(previous.start)}
+        # The window's first day moved forward (a newer snapshot): its lines before that day go, nothing
+        # is reloaded for it. Backward (or from no data): the months it now reaches back into are reloaded.
+        trim = start is not None and previous.start is not None and start > previous.start
+        moved = set()
+        if start is not None and (previous.start is None or start < previous.start):
+            moved = {p for p in window if p != "none" and _month(start) <= p
+                     and (previous.start is None or p <= _month(previous.start))}
         reloaded = {p for p in window if previous.parts.get(p) != files[p] or p in moved}
         deleted = (set(previous.parts) - set(window)) | (reloaded & set(previous.parts))
-        if deleted:
-            con.execute(f"DELETE FROM gold.fact_requisition WHERE {PART} IN ({', '.join(_quoted(deleted))})")
-        if reloaded:
-            con.execute(f"INSERT INTO gold.fact_requisition {SELECT.format(rows=relation(reloaded))}", {"start": start})
+        where = [f"{PART} IN ({', '.join(_quoted(deleted))})"] if deleted else []
+        if trim:
+            where.append("request_date < $start")
+        if where:
+            con.execute(f"DELETE FROM gold.fact_requisition WHERE {' OR '.join(where)}", {"start": start} if trim else None)
+    # one month at a time, so a month's lines share row groups: deleting a month, or the days before the
+    # window's new first day, rewrites a few row groups instead of touching every one at the checkpoint
+    for p in sorted(reloaded):
+        con.execute(f"INSERT INTO gold.fact_requisition {SELECT.format(rows=relation({p}))}", {"start": start})
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("CREATE OR REPLACE TABLE meta.fact_requisition_parts (part VARCHAR, files VARCHAR, window_start DATE, layout VARCHAR)")
     rows = [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)]

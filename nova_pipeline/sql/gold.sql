@@ -565,10 +565,17 @@ JOIN gold.dim_item d USING (item_id) JOIN replay_items i USING (item_id)
 WHERE NOT d.is_service;
 
 CREATE TEMP TABLE health_sums AS
-SELECT p.*, coalesce(e.c1, 0) - coalesce(b.c1, 0) AS s1, coalesce(e.c2, 0) - coalesce(b.c2, 0) AS s2
-FROM health_points p
-ASOF LEFT JOIN replay_cum_all e ON p.ik = e.ik AND p.t >= e."date"
-ASOF LEFT JOIN replay_cum_all b ON p.ik = b.ik AND p.before_start >= b."date";
+WITH look AS (  -- both look-ups in one ASOF join, as in replay_sums
+    SELECT ik, t, 0 AS which, t AS d FROM health_points
+    UNION ALL SELECT ik, t, 1, before_start FROM health_points
+), found AS (
+    SELECT l.ik, l.t, l.which, c.c1, c.c2 FROM look l ASOF LEFT JOIN replay_cum_all c ON l.ik = c.ik AND l.d >= c."date"
+), sums AS (
+    SELECT ik, t, coalesce(sum(c1) FILTER (which = 0), 0) - coalesce(sum(c1) FILTER (which = 1), 0) AS s1,
+           coalesce(sum(c2) FILTER (which = 0), 0) - coalesce(sum(c2) FILTER (which = 1), 0) AS s2
+    FROM found GROUP BY ik, t
+)
+SELECT p.*, s.s1, s.s2 FROM health_points p JOIN sums s USING (ik, t);
 
 CREATE TABLE gold.stock_health AS
 WITH x AS (
