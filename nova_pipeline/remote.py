@@ -177,10 +177,16 @@ def push(cfg: Config, progress: Progress = silent) -> PushResult:
 
 
 def _push(cfg: Config, store: Store, progress: Progress) -> PushResult:
+    from minio.error import S3Error
+
     client = store.client
     for bucket in (store.bucket, *LAYER_BUCKETS.values()):
         if not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
+            try:
+                client.make_bucket(bucket)
+            except S3Error as exc:  # another plant pushing at the same moment made it first
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
     result = PushResult()
     current = publish.current_version(cfg.warehouse)
     there = store.keys(store.bucket, store.versions_prefix)

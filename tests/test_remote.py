@@ -227,3 +227,23 @@ def test_export_neutralises_formulas_but_not_numbers(site, tmp_path):
     assert got == [("'=HYPERLINK(\"x\")", "-1,5", -3), ("'+55 71", "2,25", 4), ("'-x", "0,5", 5),
                    ("'@SUM(A1)", "1000000,0", 6), ("'\ttab", "3,0", 7), ("'\rcr", "3,0", 8),
                    ("plain - text", "10,0", 9), (None, None, None)]
+
+
+def test_a_bucket_made_by_another_plant_in_the_meantime_is_used(store, tmp_path, monkeypatch):
+    """Two plants pushing at once both see no bucket and both make it: the second's 'already owned'
+    answer from the store means the bucket is there, not that the push failed."""
+    import minio
+
+    from nova_pipeline import remote
+    from nova_pipeline.config import load_config
+
+    first = make_site(tmp_path / "first", with_data=True)
+    assert cli(with_remote(first, store.endpoint, site="ba-first"), "build").returncode == 0  # the buckets exist now
+    second = make_site(tmp_path / "second", with_data=True)
+    assert cli(second.source, "build").returncode == 0  # built before the store was configured
+    config = load_config(with_remote(second, store.endpoint, site="ba-second"))
+    monkeypatch.setattr(minio.Minio, "bucket_exists", lambda self, bucket: False)  # the race's window
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    result = remote.push(config)
+    assert result.versions == [1] and result.layer_tables > 0
