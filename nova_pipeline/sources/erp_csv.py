@@ -26,6 +26,9 @@ MAX_LINE_BYTES = 64 << 10
 READ_LINE_LIMIT = 32 << 20
 READ_BUFFER = 64 << 20  # DuckDB would size its buffer at 16 × the line limit
 STAGED = "_staged.parquet"  # in the lake's temp folder: one drop is staged at a time (build lock held)
+# A file under this size is staged in one in-memory table (1M lines, 116 MB: 0.3 s faster); a bigger one
+# through the staging file, so a 10,000,000-line export is not held, and spilled, a second time.
+IN_MEMORY_BYTES = 192 << 20
 VALUE_EXCERPT = 40  # characters of a bad value quoted in its reason
 RAW_EXCERPT = 500   # characters kept of an over-long line in meta.rejected_rows
 # A field with its leading ';' (the line gets one too, so every match consumes at least one
@@ -148,10 +151,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             """,
             [str(source)],
         )
-        staged = staging / STAGED
-        con.execute(
-            f"""
-            COPY (
+        typed = f"""
             WITH lines AS (
                 SELECT line_number, {"raw" if crlf else "rtrim(raw, chr(13)) AS raw"} FROM _lines
             ), split AS (
@@ -185,13 +185,17 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                 FROM (SELECT *, {parsed} FROM cols)
             )
             SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
-            ) TO '{sql_path(staged)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)
             """
-        )
+        con.execute("DROP TABLE IF EXISTS _typed")
+        if source.stat().st_size < IN_MEMORY_BYTES:  # small enough: one in-memory table, the fastest way
+            con.execute(f"CREATE TEMP TABLE _typed AS {typed}")
+        else:
+            staged = staging / STAGED
+            con.execute(f"COPY ({typed}) TO '{sql_path(staged)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+            # repeated keys are marked in place (stock, the planner's sheet); exports are read from the file
+            con.execute(f"CREATE OR REPLACE TEMP {'TABLE' if kind.unique else 'VIEW'} _typed AS "
+                        f"SELECT * FROM read_parquet('{sql_path(staged)}')")
         con.execute("DROP TABLE _lines")
-        # repeated keys are marked in place (small files: stock, the planner's sheet); exports are read from the file
-        con.execute(f"CREATE OR REPLACE TEMP {'TABLE' if kind.unique else 'VIEW'} _typed AS "
-                    f"SELECT * FROM read_parquet('{sql_path(staged)}')")
         if kind.unique:
             values = [f'br_number("{c.name}")' if c.type == "number" else f'clean_text("{c.name}")'
                       for c in kind.columns if c.name not in kind.unique]
