@@ -13,16 +13,14 @@ from statistics import NormalDist
 
 import duckdb
 
-from . import __version__, facts, publish
+from . import facts, meta, publish
 from .bronze import Drop, Lake, atomic_write
-from .catalog import catalog_rows
 from .checks import blocking_failures, run_checks
 from .config import Config
-from .db import connect, insert_rows, run_script, sql_path
+from .db import connect, insert_rows, run_script, sql_path, sql_text
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import discover, ingest
 from .progress import Progress, silent
-from .sources.registry import SOURCES
 from .silver import SUMMARIES, MergeResult, SilverStore, create_empty_views
 
 log = logging.getLogger("nova.build")
@@ -226,10 +224,6 @@ def attach_previous(con, warehouse: Path, previous: int | None) -> tuple[set[str
     return keys, waiting
 
 
-def _has_prev(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
-
-
 def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
              waiting: list[dict] = (), full: bool = False, copied: facts.Previous | None = None):
     """Rebuild silver, gold and meta inside the temp file; return the check results."""
@@ -248,10 +242,10 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"], copied)
     run_script(con, "silver")
     progress("build", 2, steps)
-    _holidays(con)
+    meta.holiday_calendar(con)
     con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR, suggested_order_qty DOUBLE, "
                 "basis VARCHAR, model_version VARCHAR)")
-    if _has_prev(con):
+    if meta.has_prev(con):
         con.execute("INSERT INTO previous_status SELECT item_id, status, suggested_order_qty, basis, model_version "
                     "FROM prev.gold.reorder_status")
     r = cfg.values["reorder"]
@@ -265,20 +259,55 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
         "service_level": r["service_level"], "review_days": r["review_days"],
         "default_lead_time_days": r["default_lead_time_days"],
-        "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and _has_prev(con),
+        "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
     })
+    replay_inputs = _replay_inputs(lake, r)
+    reuse = not full and _reuse_replay(con, replay_inputs)
+    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse})
     progress("build", 3, steps)
-    _meta(con, cfg, version, previous, n_new)
+    meta.write_meta(con, cfg, version, previous, n_new, replay_inputs)
     progress("build", 4, steps)
     results = run_checks(con, skip=("build_complete",))
     insert_rows(con, "meta.checks", results)
-    _history(con, version, n_new, results)
+    meta.append_history(con, version, n_new, results)
     # The completeness marker: the last write of the build.
     con.execute("UPDATE meta.build SET complete = true")
-    if _has_prev(con):
+    if meta.has_prev(con):
         con.execute("DETACH prev")
     progress("build", 5, steps)
     return results
+
+
+def _replay_inputs(lake: Lake, r: dict) -> str:
+    """What the service replay reads besides the items' own figures: the requisition summaries' files
+    (daily demand, items' first days), its parameters and its SQL. Kept in meta.build.replay_inputs."""
+    tables = SilverStore(lake.root).manifest()["tables"]
+    key = {"req_demand": tables.get("req_demand", {}), "req_item": tables.get("req_item", {}),
+           "history_days": r["history_days"], "replay_weeks": r["replay_weeks"],
+           "sql": hashlib.sha1(sql_text("replay").encode()).hexdigest()}
+    return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _reuse_replay(con, replay_inputs: str) -> bool:
+    """Copy the serving version's replay when nothing it reads changed (an ML drop, a public series):
+    the same inputs and, item by item, the same class, lead time, its spread, z, level and as-of."""
+    if not meta.has_prev(con):
+        return False
+    cols = "item_id, as_of, lead_time_days, lead_time_std, z, service_level, demand_class"
+    try:
+        if con.execute("SELECT replay_inputs FROM prev.meta.build").fetchone()[0] != replay_inputs:
+            return False
+        differ = con.execute(f"""SELECT count(*) FROM (
+            (SELECT {cols} FROM gold.reorder_status EXCEPT ALL SELECT {cols} FROM prev.gold.reorder_status)
+            UNION ALL
+            (SELECT {cols} FROM prev.gold.reorder_status EXCEPT ALL SELECT {cols} FROM gold.reorder_status))""").fetchone()[0]
+        if differ:
+            return False
+        con.execute("CREATE TABLE gold.service_replay_item AS SELECT * FROM prev.gold.service_replay_item ORDER BY item_id")
+    except duckdb.Error:  # a version from before the replay or its record: computed
+        return False
+    log.info("event=replay_reused")
+    return True
 
 
 # Small silver tables are copied into each version (analysts read them there); silver.requisition,
@@ -325,55 +354,6 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
     log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,
              ",".join(f"{t}:{n}" for t, n in result.rewritten.items()) or "none", result.full)
     return result
-
-
-def _holidays(con) -> None:
-    import holidays  # heavy import, only when a build needs the calendar
-
-    years = con.execute("SELECT min(year(d)), max(year(d)) FROM data_days").fetchone()  # view of silver.sql
-    rows = []
-    if years[0] is not None:
-        cal = holidays.country_holidays("BR", subdiv="BA", years=range(years[0], years[1] + 1))
-        rows = sorted(cal.items())
-    con.execute('CREATE TEMP TABLE holiday_calendar ("date" DATE, name VARCHAR)')
-    if rows:
-        insert_rows(con, "holiday_calendar", rows)
-
-
-def _meta(con, cfg: Config, version: int, previous: int | None, n_new: int) -> None:
-    con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
-                   previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
-                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER, site_id VARCHAR,
-                   site_name VARCHAR)""")
-    f, site = cfg.values["freshness"], cfg.values["site"]
-    con.execute(
-        "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), "
-        "?, ?, false, NULL, ?, ?, ?, ?",
-        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"],
-         site["id"] or None, site["name"] or None])
-    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
-    con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
-                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER,
-                   below_reorder INTEGER, ok INTEGER)""")
-    con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
-    insert_rows(con, "meta.sources",
-                [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
-    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
-    insert_rows(con, "meta.tables", catalog_rows(con))
-
-
-def _history(con, version: int, n_new: int, results) -> None:
-    failed = ", ".join(r[0] for r in results if not r[2]) or None
-    if _has_prev(con):
-        try:
-            # by name: files from before a column existed carry NULL in it
-            con.execute("INSERT INTO meta.build_history BY NAME SELECT * FROM prev.meta.build_history "
-                        "ORDER BY version DESC LIMIT 49")
-        except duckdb.Error:
-            pass  # an older file without history: start a new one
-    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published', "
-                "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
-                "count(*) FILTER (status = 'ok') FROM gold.reorder_status", [version, n_new, failed])
 
 
 def validate_file(path: Path) -> None:

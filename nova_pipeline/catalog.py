@@ -288,6 +288,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "as_of_days": "[freshness] as_of_days: an as-of date older than this many days is stale data",
         "as_of_critical_days": "[freshness] as_of_critical_days: older than this, stale data is critical",
         "site_id": "[site] id: which plant built this file (NULL when not set)", "site_name": "[site] name",
+        "replay_inputs": "hash of what the service replay read (summaries' files, parameters, SQL): the next "
+                         "build copies the replay when it is unchanged",
     }),
     "meta.build_history": ("The recent builds, carried from version to version.", {
         "version": "version number", "built_at": "build time", "as_of": "as-of date", "new_inputs": "new drops",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from . import format as fmt
-from . import lists, queries
+from . import lists, planning_queries, queries
 from .config import TuiConfig
 from .export import csv_text
 from .warehouse import Target, WarehouseProblem, connect, mark_changes
@@ -44,12 +44,12 @@ def _report(cfg: TuiConfig, con, real, name: str, form: str) -> str:
     elif name == "changes":
         sections = {"changes": (lists.CHANGES, queries.changes(con))}
     elif name == "trend":
-        sections = {"stock_health": (lists.HEALTH if queries.has_sites(con) else lists.HEALTH[1:], queries.stock_health(con)),
-                    "versions": (lists.VERSION_COUNTS, queries.version_counts(con))}
+        sections = {"stock_health": (lists.HEALTH if queries.has_sites(con) else lists.HEALTH[1:], planning_queries.stock_health(con)),
+                    "versions": (lists.VERSION_COUNTS, planning_queries.version_counts(con))}
     elif name == "replay":
-        sections = {"replay": (lists.REPLAY, queries.service_replay(con)),
-                    "items": (lists.REPLAY_ITEMS, queries.replay_items(con)),
-                    "accuracy": (lists.ACCURACY, queries.forecast_accuracy(con))}
+        sections = {"replay": (lists.REPLAY, planning_queries.service_replay(con)),
+                    "items": (lists.REPLAY_ITEMS, planning_queries.replay_items(con)),
+                    "accuracy": (lists.ACCURACY, planning_queries.forecast_accuracy(con))}
     else:
         sources = lists.with_freshness(queries.sources(con), cfg.freshness_hours, cfg.clock())
         sections = {"sources": (lists.SOURCES, sources), "rejected": (lists.REJECTED, queries.rejected_files(con))}

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import queries
+from . import planning_queries, queries
 from .config import TuiConfig
 from .queries import Row
 
@@ -210,10 +210,10 @@ def read_snapshot(con, path: Path) -> Snapshot:
                     sources=queries.sources(con), rejected=queries.rejected_files(con),
                     models=queries.forecast_models(con), forecast_items=queries.forecast_items(con),
                     families=queries.forecast_families(con), changes=changes,
-                    status_changes=queries.status_change_counts(con), replay=queries.service_replay(con),
-                    accuracy=queries.forecast_accuracy(con), sites=queries.sites(con),
-                    suppliers=queries.suppliers(con), health=queries.stock_health(con),
-                    version_counts=queries.version_counts(con))
+                    status_changes=queries.status_change_counts(con), replay=planning_queries.service_replay(con),
+                    accuracy=planning_queries.forecast_accuracy(con), sites=queries.sites(con),
+                    suppliers=planning_queries.suppliers(con), health=planning_queries.stock_health(con),
+                    version_counts=planning_queries.version_counts(con))
 
 
 def load(target: Target) -> tuple[object, Snapshot]:

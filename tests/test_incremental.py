@@ -262,3 +262,31 @@ def test_big_exports_staged_through_a_file_give_the_same_warehouse(tmp_path, mon
         assert con.execute("SELECT count(*) FROM meta.rejected_rows WHERE file_name = 'suprimentos_bad.csv'").fetchone()[0] == 3
     # two sites built apart: when each drop was received is theirs (meta.source_files, silver's ingested_at)
     assert assert_same_warehouse(*built, also_skip=frozenset({("meta", "source_files")}), ignore=("ingested_at",)) >= 20
+
+
+def test_an_ml_drop_reuses_the_replay_and_gives_a_full_rebuilds_answers(tmp_path, caplog):
+    """Nothing the service replay reads changes with a new forecast: the build copies the serving
+    version's replay (meta.build.replay_inputs and every item's class, lead time, z and level equal),
+    and the warehouse equals a full rebuild of the same inputs. A new export recomputes it."""
+    cfg = make_site(tmp_path / "site", with_data=True)
+    assert build(cfg).outcome == "published"
+    with duckdb.connect() as con:  # the ML environment's next run: a day later, the forecasts 10 % higher
+        con.execute(f"COPY (SELECT * REPLACE (forecast * 1.1 AS forecast, generated_at + INTERVAL 1 DAY AS generated_at, "
+                    f"'ensemble-2025.10.2' AS model_version) FROM '{cfg.ml_drops / FORECAST}') "
+                    f"TO '{cfg.ml_drops / 'forecast_next.parquet'}' (FORMAT parquet)")
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert any("event=replay_reused" in r.getMessage() for r in caplog.records)
+    copy = tmp_path / "copy"
+    shutil.copytree(cfg.source.parent, copy, symlinks=True)
+    full_cfg = load_config(copy / "config.toml")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(full_cfg, full=True).outcome == "published"
+    assert not any("event=replay_reused" in r.getMessage() for r in caplog.records)
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+    caplog.clear()
+    _export(cfg, "suprimentos_more.csv", [LINES[5].replace(LINES[5].split(";")[8], "777777", 1)])
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert not any("event=replay_reused" in r.getMessage() for r in caplog.records)

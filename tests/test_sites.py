@@ -19,29 +19,31 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def two_plants(tmp_path_factory):
     store = Weed(tmp_path_factory.mktemp("weed")).start()
-    root = tmp_path_factory.mktemp("plants")
-    salvador = make_site(root / "salvador", with_data=True)
-    feira = make_site(root / "feira", with_data=True)
-    add_second_day(feira.source.parent)  # different data: a second day where one item ran out
-    with_remote(salvador, store.endpoint, "ba-salvador")
-    with_remote(feira, store.endpoint, "ba-feira")
-    procs = [subprocess.Popen([sys.executable, "-m", "nova_pipeline", "--config", str(cfg.source), "build"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**__import__("os").environ, **ENV}) for cfg in (salvador, feira)]
-    outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
-        assert p.returncode == 0, err
-        assert "remote store: sent v1" in out, out + err
-    # the central server's company file, built now, before any test pushes again: it holds both v1s
-    central = tmp_path_factory.mktemp("central")
-    config = central / "config.toml"
-    config.write_text(f'[site]\nid = "company"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
-    result = subprocess.run([sys.executable, "-m", "nova_pipeline", "--config", str(config), "company-build"],
-                            capture_output=True, text=True, env={**__import__("os").environ, **ENV}, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "published company v1: 2 site(s)" in result.stdout
-    yield store, {"ba-salvador": salvador, "ba-feira": feira}, central
-    store.stop()
+    try:  # stopped by PID even when the setup fails
+        root = tmp_path_factory.mktemp("plants")
+        salvador = make_site(root / "salvador", with_data=True)
+        feira = make_site(root / "feira", with_data=True)
+        add_second_day(feira.source.parent)  # different data: a second day where one item ran out
+        with_remote(salvador, store.endpoint, "ba-salvador")
+        with_remote(feira, store.endpoint, "ba-feira")
+        procs = [subprocess.Popen([sys.executable, "-m", "nova_pipeline", "--config", str(cfg.source), "build"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**__import__("os").environ, **ENV}) for cfg in (salvador, feira)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            assert p.returncode == 0, err
+            assert "remote store: sent v1" in out, out + err
+        # the central server's company file, built now, before any test pushes again: it holds both v1s
+        central = tmp_path_factory.mktemp("central")
+        config = central / "config.toml"
+        config.write_text(f'[site]\nid = "company"\n\n[remote]\nendpoint = "{store.endpoint}"\nsecure = false\n')
+        result = subprocess.run([sys.executable, "-m", "nova_pipeline", "--config", str(config), "company-build"],
+                                capture_output=True, text=True, env={**__import__("os").environ, **ENV}, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert "published company v1: 2 site(s)" in result.stdout
+        yield store, {"ba-salvador": salvador, "ba-feira": feira}, central
+    finally:
+        store.stop()
 
 
 def tables_of(cfg) -> list[tuple[str, str]]:

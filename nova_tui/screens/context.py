@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from .. import format as fmt
-from .. import queries
+from .. import planning_queries
 from ..lists import Column
 from ..warehouse import Snapshot
 from .base import NovaScreen
@@ -160,7 +160,7 @@ class ContextScreen(NovaScreen):
             return
         cur = self.app.db.cursor()
         try:
-            rows = queries.weekly_context(cur, item_id=item, family=family, unit=unit)
+            rows = planning_queries.weekly_context(cur, item_id=item, family=family, unit=unit)
         finally:
             cur.close()
         if not get_current_worker().is_cancelled:

@@ -16,7 +16,7 @@ from ..widgets.key_line import KeyLine
 from textual.worker import get_current_worker
 
 from .. import format as fmt
-from .. import queries
+from .. import planning_queries, queries
 from ..lists import Column
 from ..widgets.charts import DemandChart
 from ..widgets.table import ListTable
@@ -223,9 +223,9 @@ class ItemScreen(Screen):
         try:
             item, site = self.row["item_id"], self.row.get("site")
             stock, demand = queries.item_stock(cur, item, site), queries.item_demand(cur, item, site)
-            lead, replay = queries.item_lead_times(cur, item, site), queries.item_replay(cur, item, site)
+            lead, replay = queries.item_lead_times(cur, item, site), planning_queries.item_replay(cur, item, site)
             transfers = queries.transfers(cur, site, item) if site else []
-            suppliers = queries.item_suppliers(cur, item, site)
+            suppliers = planning_queries.item_suppliers(cur, item, site)
         finally:
             cur.close()
         if not get_current_worker().is_cancelled:

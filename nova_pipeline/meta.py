@@ -1,0 +1,66 @@
+"""The version's own tables: meta.build, meta.build_history, meta.checks, meta.sources, meta.tables,
+and the holiday calendar gold's dates are marked with."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from . import __version__
+from .catalog import catalog_rows
+from .config import Config
+from .db import insert_rows
+from .sources.registry import SOURCES
+
+
+def has_prev(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'prev'").fetchone()[0])
+
+
+def holiday_calendar(con) -> None:
+    import holidays  # heavy import, only when a build needs the calendar
+
+    years = con.execute("SELECT min(year(d)), max(year(d)) FROM data_days").fetchone()  # view of silver.sql
+    rows = []
+    if years[0] is not None:
+        cal = holidays.country_holidays("BR", subdiv="BA", years=range(years[0], years[1] + 1))
+        rows = sorted(cal.items())
+    con.execute('CREATE TEMP TABLE holiday_calendar ("date" DATE, name VARCHAR)')
+    if rows:
+        insert_rows(con, "holiday_calendar", rows)
+
+
+def write_meta(con, cfg: Config, version: int, previous: int | None, n_new: int, replay_inputs: str | None = None) -> None:
+    con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
+                   previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
+                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER, site_id VARCHAR,
+                   site_name VARCHAR, replay_inputs VARCHAR)""")
+    f, site = cfg.values["freshness"], cfg.values["site"]
+    con.execute(
+        "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), "
+        "?, ?, false, NULL, ?, ?, ?, ?, ?",
+        [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"],
+         site["id"] or None, site["name"] or None, replay_inputs])
+    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
+    con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
+                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER,
+                   below_reorder INTEGER, ok INTEGER)""")
+    con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
+    insert_rows(con, "meta.sources",
+                [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
+    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
+    insert_rows(con, "meta.tables", catalog_rows(con))
+
+
+def append_history(con, version: int, n_new: int, results) -> None:
+    failed = ", ".join(r[0] for r in results if not r[2]) or None
+    if has_prev(con):
+        try:
+            # by name: files from before a column existed carry NULL in it
+            con.execute("INSERT INTO meta.build_history BY NAME SELECT * FROM prev.meta.build_history "
+                        "ORDER BY version DESC LIMIT 49")
+        except duckdb.Error:
+            pass  # an older file without history: start a new one
+    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published', "
+                "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
+                "count(*) FILTER (status = 'ok') FROM gold.reorder_status", [version, n_new, failed])
