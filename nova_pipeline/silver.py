@@ -135,9 +135,10 @@ SUMMARIES: dict[str, str] = {
     # daily demand of goods (not services), and per month
     "req_demand": """SELECT part, item_id, request_date AS "date", sum(quantity) AS quantity, count(*) AS lines
                      FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
-    "req_monthly": """SELECT part, item_id, date_trunc('month', request_date)::DATE AS "month", sum(quantity) AS quantity,
-                             count(*) AS lines, count(DISTINCT request_date) AS days_with_demand
-                      FROM {rows} WHERE request_date IS NOT NULL AND NOT svc GROUP BY ALL""",
+    # per month, from the daily summary just made ({demand}: one row per item and day), not the lines again
+    "req_monthly": """SELECT part, item_id, date_trunc('month', "date")::DATE AS "month", sum(quantity) AS quantity,
+                             sum(lines)::BIGINT AS lines, count(*) AS days_with_demand
+                      FROM {demand} GROUP BY ALL""",
     # supplier lead-time histogram per family and request quarter (usable lines only: bought on or
     # after the request), with how many had a required date and were bought by it
     "req_supplier_lt": """SELECT part, supplier, family, purchase_date - request_date AS lt,
@@ -311,17 +312,19 @@ class SilverStore:
                 f"is_service(unit, family) AS svc, '{p}' AS part FROM {parquet_sql([self.root / r for r in parts[p]])}"
                 for p in batch)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _demand AS {SUMMARIES['req_demand'].format(rows='_written')}")
             for name, sql in SUMMARIES.items():
                 out = self.root / name / build_id / f"data_{i}.parquet"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(f"COPY ({sql.format(rows='_written')}) TO '{sql_path(out)}' "
-                            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
+                query = "SELECT * FROM _demand" if name == "req_demand" else sql.format(rows="_written", demand="_demand")
+                con.execute(f"COPY ({query}) TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
                 with open(out, "rb") as fh:
                     os.fsync(fh.fileno())
                 rel = out.relative_to(self.root).as_posix()
                 for p in batch:
                     new["tables"].setdefault(name, {})[p] = [rel]
             con.execute("DROP TABLE _written")
+            con.execute("DROP TABLE _demand")
 
 
 def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:
@@ -341,9 +344,10 @@ def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
                     f"SELECT * FROM ({table.select.format(bronze=f'({empty})')}) WHERE false")
     rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"
+    demand = f"({SUMMARIES['req_demand'].format(rows=rows)})"
     for name, sql in SUMMARIES.items():
         con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{name} AS "
-                    f"SELECT * EXCLUDE (part) FROM ({sql.format(rows=rows)}) WHERE false")
+                    f"SELECT * EXCLUDE (part) FROM ({sql.format(rows=rows, demand=demand)}) WHERE false")
 
 
 def open_lines(lake_root: Path) -> duckdb.DuckDBPyConnection:
