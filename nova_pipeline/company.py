@@ -22,8 +22,10 @@ from .catalog import catalog_rows
 from .config import Config
 from .db import connect, insert_rows, sql_path
 from .errors import ChecksFailed, NovaError
+from .meta import append_history, create_build_tables
 from .progress import Progress, silent
-from .remote import LAYER_BUCKETS, open_store, layer_tables, site_records
+from .delta import delta_uri
+from .remote import open_store, layer_tables, site_records
 
 log = logging.getLogger("nova.company")
 
@@ -70,10 +72,7 @@ def company_build(cfg: Config, progress: Progress = silent) -> CompanyResult:
             results = _checks(con, known)
             insert_rows(con, "meta.checks", results)
             failed = [r[0] for r in results if r[1] == "error" and not r[2]]
-            con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM meta.build), ?, ?, 'published', "
-                        "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
-                        "count(*) FILTER (status = 'ok') FROM gold.reorder_status",
-                        [version, len(sites), ", ".join(r[0] for r in results if not r[2]) or None])
+            append_history(con, version, len(sites), results)
             insert_rows(con, "meta.tables", catalog_rows(con) + _company_rows(con))
             con.execute("UPDATE meta.build SET complete = true")
             con.execute("CHECKPOINT")
@@ -99,7 +98,7 @@ def company_build(cfg: Config, progress: Progress = silent) -> CompanyResult:
 def _copy_table(con, store, table: str, sites: list[str]) -> None:
     from deltalake import DeltaTable, QueryBuilder
 
-    dt = DeltaTable(f"s3://{LAYER_BUCKETS['gold']}/{table}", storage_options=store.delta_options)
+    dt = DeltaTable(delta_uri("gold", table), storage_options=store.delta_options)
     listed = ", ".join(f"'{s}'" for s in sites)  # validated slugs
     reader = QueryBuilder().register("t", dt).execute(f"SELECT * FROM t WHERE site IN ({listed})")
     assert reader is not None  # DuckDB finds the Arrow stream by its variable name
@@ -126,20 +125,12 @@ def _meta(con, cfg: Config, version: int, previous: int | None, sites: list[dict
                 [(s["site"], s.get("name") or None, s["version"], s.get("as_of"), s.get("built_at"), s["pushed_at"])
                  for s in sites], "(?, ?, ?, ?::DATE, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ)")
     f = cfg.values["freshness"]
-    con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
-                   previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
-                   rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER, site_id VARCHAR,
-                   site_name VARCHAR)""")
+    create_build_tables(con)
     con.execute("INSERT INTO meta.build SELECT ?, now(), (SELECT min(as_of) FROM meta.sites), ?, ?, ?, 0, ?, false, NULL, "
-                "?, ?, 'company', 'company view'",
+                "?, ?, 'company', 'company view', NULL",
                 [version, __version__, previous, len(sites), json.dumps({"sites": [s["site"] for s in sites]}),
                  f["as_of_days"], f["as_of_critical_days"]])
-    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
-    con.execute("CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, new_inputs INTEGER, "
-                "checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER, below_reorder INTEGER, ok INTEGER)")
     con.execute(f"CREATE TABLE meta.source_files ({SOURCE_FILES})")
-    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, "
-                "data_type VARCHAR, description VARCHAR)")
 
 
 def _checks(con, sites: list[str]) -> list[tuple[str, str, bool, str]]:

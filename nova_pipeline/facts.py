@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from . import publish
+from .db import insert_rows
 
 log = logging.getLogger("nova.facts")
 
@@ -98,7 +99,7 @@ def clear_copy(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]], start: date | None,
-           previous: Previous | None) -> dict:
+           previous: Previous | None) -> None:
     """Make gold.fact_requisition the lines of `window` (partition -> silver files) from `start` on, plus
     undated lines; `relation(parts)` is the SQL of those partitions' rows. Records what it was made from."""
     files = {p: "\n".join(fs) for p, fs in window.items()}
@@ -127,11 +128,9 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
                         {"start": start})
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("CREATE OR REPLACE TABLE meta.fact_requisition_parts (part VARCHAR, files VARCHAR, window_start DATE, layout VARCHAR)")
-    rows = [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)]
-    con.execute("INSERT INTO meta.fact_requisition_parts VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(rows)),
-                [v for r in rows for v in r])
+    insert_rows(con, "meta.fact_requisition_parts",
+                [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)])
     log.info("event=fact_requisition reused=%s reloaded=%d deleted=%d", previous is not None, len(reloaded), len(deleted))
-    return {"reused": previous is not None, "reloaded": sorted(reloaded), "deleted": sorted(deleted)}
 
 
 def _month(d: date) -> str:

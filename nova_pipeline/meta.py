@@ -30,29 +30,37 @@ def holiday_calendar(con) -> None:
         insert_rows(con, "holiday_calendar", rows)
 
 
-def write_meta(con, cfg: Config, version: int, previous: int | None, n_new: int, replay_inputs: str | None = None) -> None:
+def create_build_tables(con) -> None:
+    """meta.build, meta.checks, meta.build_history and meta.tables, empty: the same in a plant's file
+    and in the company file (nova_pipeline/company.py)."""
     con.execute("""CREATE TABLE meta.build (version INTEGER, built_at TIMESTAMPTZ, as_of DATE, code_version VARCHAR,
                    previous_version INTEGER, inputs INTEGER, new_inputs INTEGER, config VARCHAR, complete BOOLEAN,
                    rolled_back_from INTEGER, as_of_days INTEGER, as_of_critical_days INTEGER, site_id VARCHAR,
                    site_name VARCHAR, replay_inputs VARCHAR)""")
+    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
+    con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
+                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER,
+                   below_reorder INTEGER, ok INTEGER)""")
+    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
+
+
+def write_meta(con, cfg: Config, version: int, previous: int | None, n_new: int, replay_inputs: str | None = None) -> None:
+    create_build_tables(con)
     f, site = cfg.values["freshness"], cfg.values["site"]
     con.execute(
         "INSERT INTO meta.build SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, (SELECT count(*) FROM meta.source_files), "
         "?, ?, false, NULL, ?, ?, ?, ?, ?",
         [version, __version__, previous, n_new, json.dumps(cfg.values["reorder"]), f["as_of_days"], f["as_of_critical_days"],
          site["id"] or None, site["name"] or None, replay_inputs])
-    con.execute("CREATE TABLE meta.checks (name VARCHAR, severity VARCHAR, passed BOOLEAN, detail VARCHAR)")
-    con.execute("""CREATE TABLE meta.build_history (version INTEGER, built_at TIMESTAMPTZ, as_of DATE,
-                   new_inputs INTEGER, checks_failed VARCHAR, outcome VARCHAR, stockouts INTEGER,
-                   below_reorder INTEGER, ok INTEGER)""")
     con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
     insert_rows(con, "meta.sources",
                 [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
-    con.execute("CREATE TABLE meta.tables (schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR, description VARCHAR)")
     insert_rows(con, "meta.tables", catalog_rows(con))
 
 
 def append_history(con, version: int, n_new: int, results) -> None:
+    """This version's line in meta.build_history (as-of from meta.build, status counts from gold), after
+    the serving version's last 49 when one is attached as `prev`."""
     failed = ", ".join(r[0] for r in results if not r[2]) or None
     if has_prev(con):
         try:
@@ -61,6 +69,6 @@ def append_history(con, version: int, n_new: int, results) -> None:
                         "ORDER BY version DESC LIMIT 49")
         except duckdb.Error:
             pass  # an older file without history: start a new one
-    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM as_of), ?, ?, 'published', "
+    con.execute("INSERT INTO meta.build_history SELECT ?, now(), (SELECT as_of FROM meta.build), ?, ?, 'published', "
                 "count(*) FILTER (status = 'stockout'), count(*) FILTER (status = 'below_reorder'), "
                 "count(*) FILTER (status = 'ok') FROM gold.reorder_status", [version, n_new, failed])

@@ -11,10 +11,9 @@ by its `[site] id`, so plants sharing one store never overwrite each other:
     nova-gold/_sites/<site>.json                          which version the site's partitions hold (written last)
 
 A push replaces its own site's partition of each Delta table in one commit (nova_pipeline/delta.py).
-Pushing is a diff of what is here against what is
-there, so whatever a down store missed is sent by the next build or `nova-pipeline push`; the outcome
-is kept in warehouse/remote.json for `status`. Credentials come only from $NOVA_S3_ACCESS_KEY /
-$NOVA_S3_SECRET_KEY.
+Pushing is a diff of what is here against what is there, so whatever a down store missed is sent by
+the next build or `nova-pipeline push`; the outcome is kept in warehouse/remote.json for `status`.
+Credentials come only from $NOVA_S3_ACCESS_KEY / $NOVA_S3_SECRET_KEY.
 """
 from __future__ import annotations
 

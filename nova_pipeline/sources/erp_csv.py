@@ -1,9 +1,9 @@
 """Reader for the ERP's CSV exports (supplies and stock position).
 
 The file is transcoded to UTF-8 when it must be, then DuckDB reads it as numbered whole lines
-(`WITH ORDINALITY` is exact in parallel reads) and splits and checks the fields set-based into a
-staging Parquet file, so every row keeps its real line number and its raw text, loaded + rejected =
-rows read by construction, and no second in-memory copy of a big export is made.
+(`WITH ORDINALITY` is exact in parallel reads) and splits and checks the fields set-based (into a
+temp table, or for a big export a staging Parquet file, so no second in-memory copy of it is made):
+every row keeps its real line number and its raw text, and loaded + rejected = rows read by construction.
 """
 from __future__ import annotations
 
@@ -138,9 +138,9 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
         raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
         # Numbered lines first: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines) but
-        # whatever consumes it in the same pipeline runs on one thread, so the lines are materialised, and
-        # split, checked and hashed in parallel into a staging Parquet file (bounded memory: the file, not
-        # a second in-memory copy of the export, feeds the counts, the rejects and the bronze write).
+        # whatever consumes it in the same pipeline runs on one thread, so the lines are materialised, then
+        # split, checked and hashed in parallel (a big export into a staging Parquet file: bounded memory,
+        # the file feeds the counts, the rejects and the bronze write).
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _lines AS
@@ -186,7 +186,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             )
             SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
             """
-        con.execute("DROP TABLE IF EXISTS _typed")
+        drop_temp(con, "_typed")
         if source.stat().st_size < IN_MEMORY_BYTES:  # small enough: one in-memory table, the fastest way
             con.execute(f"CREATE TEMP TABLE _typed AS {typed}")
         else:
