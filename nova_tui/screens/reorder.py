@@ -94,7 +94,34 @@ def sort_rows(rows: list[dict], key: str | None, descending: bool) -> list[dict]
     return sorted(present, key=value, reverse=descending) + missing  # sorted() is stable: urgency breaks ties
 
 
-class ReorderScreen(NovaScreen):
+class SortedList:
+    """The keys a list screen shares: `s` the next column to sort by, in the list's order (after the
+    last, back to the screen's own order), `S` reverse, `/` into the filter box and, pressed again,
+    back to the list. A screen names its box (FILTER_BOX) and how it redraws its list (refresh_list)."""
+    FILTER_BOX = "#text"
+
+    def refresh_list(self) -> None:
+        raise NotImplementedError
+
+    def action_sort(self) -> None:
+        keys = [None] + [c.key for c in self.query_one(ListTable).columns_spec]  # the columns on screen
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.descending = False
+        self.refresh_list()
+
+    def action_sort_reverse(self) -> None:
+        self.descending = not self.descending
+        self.refresh_list()
+
+    def action_filter(self) -> None:
+        box = self.query_one(self.FILTER_BOX, Input)
+        if box.has_focus:  # a second `/` goes back to the list instead of typing a slash
+            self.query_one(ListTable).focus()
+        else:
+            box.focus()
+
+
+class ReorderScreen(SortedList, NovaScreen):
     SCREEN_TITLE = "Reorder"
     AUTO_FOCUS = "#reorder"
     BINDINGS = [
@@ -182,6 +209,9 @@ class ReorderScreen(NovaScreen):
                  if matches(r, text, family, status, cls) and (site is None or r.get("site") == site)]
         return sort_rows(found, self.sort_key, self.descending)
 
+    def refresh_list(self) -> None:
+        self.apply_filter()
+
     def apply_filter(self) -> None:
         rows = self.filtered()
         table = self.query_one(ListTable)
@@ -232,27 +262,9 @@ class ReorderScreen(NovaScreen):
             self.sort_key, self.descending = None, False
         self.apply_filter()
 
-    def action_sort(self) -> None:
-        """Next column to sort by, in the list's order; after the last, back to urgency."""
-        keys = [None] + [c.key for c in self.query_one(ListTable).columns_spec]  # the columns on screen
-        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
-        self.descending = False
-        self.apply_filter()
-
-    def action_sort_reverse(self) -> None:
-        self.descending = not self.descending
-        self.apply_filter()
-
     def action_hide_ok(self) -> None:
         status = self.query_one("#status", Select)
         status.value = "all" if status.value == "act" else "act"
-
-    def action_filter(self) -> None:
-        box = self.query_one("#text", Input)
-        if box.has_focus:  # a second `/` goes back to the list instead of typing a slash
-            self.query_one(ListTable).focus()
-            return
-        box.focus()
 
     def action_clear_filter(self) -> None:
         self.query_one("#text", Input).value = ""

@@ -11,11 +11,12 @@ from .. import lists
 from ..warehouse import Snapshot
 from ..widgets.table import ListTable
 from .base import NovaScreen
-from .reorder import fold, sort_rows
+from .reorder import SortedList, fold, sort_rows
 
 
-class SuppliersScreen(NovaScreen):
+class SuppliersScreen(SortedList, NovaScreen):
     SCREEN_TITLE = "Suppliers"
+    FILTER_BOX = "#supplier-text"
     AUTO_FOCUS = "#suppliers"
     BINDINGS = [Binding("slash", "filter", "Filter", key_display="/", priority=True),
                 Binding("s", "sort", "Sort"), Binding("S", "sort_reverse", "Reverse sort", show=False)]
@@ -33,6 +34,9 @@ class SuppliersScreen(NovaScreen):
     def show(self, snapshot: Snapshot) -> None:
         for r in snapshot.suppliers:
             r.setdefault("row_key", f"{r['site']}/{r['supplier']}" if "site" in r else r["supplier"])
+        self.apply()
+
+    def refresh_list(self) -> None:
         self.apply()
 
     def apply(self) -> None:
@@ -62,23 +66,6 @@ class SuppliersScreen(NovaScreen):
         else:
             self.descending = not self.descending
         self.apply()
-
-    def action_sort(self) -> None:
-        keys = [None] + [c.key for c in self.query_one(ListTable).columns_spec]
-        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
-        self.descending = False
-        self.apply()
-
-    def action_sort_reverse(self) -> None:
-        self.descending = not self.descending
-        self.apply()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#supplier-text", Input)
-        if box.has_focus:
-            self.query_one(ListTable).focus()
-        else:
-            box.focus()
 
     def export_list(self):
         return "suppliers", self.query_one(ListTable).columns_spec, self.query_one(ListTable).rows_shown
