@@ -42,6 +42,25 @@ class Drop:
         return f"{self.sha256}__{hashlib.sha1(self.rel.encode()).hexdigest()[:12]}"
 
 
+@dataclass(frozen=True)
+class BronzeTarget:
+    """Where a drop's bronze file goes, for a reader that writes it while it checks the rows (the supplies
+    export: its checked rows go to bronze in the same pass, one write of the lines instead of three).
+    The reader writes `tmp`; ingest renames it into place (Lake.commit_bronze) or discards it."""
+
+    path: Path
+    file_name: str
+    sha256: str
+    at: datetime
+
+    @property
+    def tmp(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.tmp")
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -179,6 +198,17 @@ class Lake:
     def bronze_path(self, kind: str, drop: Drop, when: datetime) -> Path:
         return (self.root / "bronze" / kind / f"year={when:%Y}" / f"month={when:%m}" / f"day={when:%d}"
                 / f"{drop.sha256}.parquet")
+
+    def bronze_target(self, drop: Drop, when: datetime) -> BronzeTarget:
+        return BronzeTarget(self.bronze_path(drop.kind, drop, when), drop.path.name, drop.sha256, when)
+
+    def commit_bronze(self, target: BronzeTarget) -> Path:
+        """Put a bronze file its reader wrote under `target.tmp` into place (fsync, rename, fsync dir)."""
+        with open(target.tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(target.tmp, target.path)
+        fsync_dir(target.path.parent)
+        return target.path
 
     def write_bronze(self, con, table: str, drop: Drop, when: datetime) -> Path:
         target = self.bronze_path(drop.kind, drop, when)

@@ -106,9 +106,10 @@ def _staging_failure(exc: Exception) -> DropRejected:
 def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity: float | None = None) -> dict:
     """Land one new drop. Returns its ledger fields; never raises for bad content."""
     now = datetime.now(timezone.utc)
+    target = lake.bronze_target(drop, now)
     try:
         try:
-            ok, rejected = BY_KIND[drop.kind].stage(con, drop.path, lake.tmp, max_quantity)
+            ok, rejected = BY_KIND[drop.kind].stage(con, drop.path, lake.tmp, max_quantity, target)
         except DropRejected:
             raise
         except (duckdb.Error, OSError, UnicodeError, ValueError, RuntimeError) as exc:
@@ -124,7 +125,8 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
         if n_ok == 0:
             first = con.execute(f"SELECT reason FROM {rejected} ORDER BY line_number LIMIT 1").fetchone()[0]
             raise DropRejected(f"no row could be read ({n_rej} rejected; first: {first})", rows_rejected=n_rej)
-        bronze = lake.write_bronze(con, ok, drop, now)
+        # a reader that wrote the bronze file while checking the rows leaves it under target.tmp
+        bronze = lake.commit_bronze(target) if target.tmp.exists() else lake.write_bronze(con, ok, drop, now)
         fields = dict(status="loaded", rows_read=n_ok + n_rej, rows_loaded=n_ok, rows_rejected=n_rej,
                       reason=f"{n_rej} row(s) rejected" if n_rej else None, received_at=now,
                       data_from=d_from, data_to=d_to, bronze_path=lake.relative(bronze))
@@ -137,6 +139,7 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
     finally:
         drop_temp(con, f"{drop.kind}_ok_summary", f"{drop.kind}_ok", f"{drop.kind}_rejected")
         drop_staging(con, lake.tmp)
+        target.discard()
     lake.record(con, drop, **fields)
     return fields
 

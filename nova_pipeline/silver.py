@@ -30,6 +30,7 @@ import duckdb
 from .bronze import atomic_write
 from .db import sql_path
 from .errors import WarehouseError
+from .sources.erp_csv import with_occurrence
 
 log = logging.getLogger("nova.silver")
 
@@ -252,7 +253,7 @@ class SilverStore:
 
     def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
                      build_id: str) -> int:
-        bronze = parquet_sql([Path(f) for f in bronze_files], union_by_name=True)
+        bronze = bronze_sql(con, [Path(f) for f in bronze_files])
         incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
         if held or len(bronze_files) > 1 or not table.unique_in_drop:
@@ -326,6 +327,23 @@ class SilverStore:
                     new["tables"].setdefault(name, {})[p] = [rel]
             con.execute("DROP TABLE _written")
             con.execute("DROP TABLE _demand")
+
+
+def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path]) -> str:
+    """The rows of these bronze files as silver reads them. A supplies export checked straight into bronze
+    (its file has a `reason` column and holds every line, the rejected ones too) is read for its loaded
+    lines, numbered by with_occurrence per export (sha256) as ingestion numbers the others; files written
+    by the other readers, or before this layout, hold loaded rows with their occurrence already."""
+    listed = ", ".join(repr(sql_path(f)) for f in files)
+    checked = {r[0] for r in con.execute(
+        f"SELECT DISTINCT file_name FROM parquet_schema([{listed}]) WHERE name = 'reason'").fetchall()}
+    new = [f for f in files if sql_path(f) in checked]
+    old = [f for f in files if sql_path(f) not in checked]
+    parts = [f"SELECT * FROM {parquet_sql(old, union_by_name=True)}"] if old else []
+    if new:
+        lines = f"(SELECT * EXCLUDE (raw, reason) FROM {parquet_sql(new, union_by_name=True)} WHERE reason IS NULL)"
+        parts.append(f"SELECT * FROM {with_occurrence(lines, by='sha256')}")
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
 
 
 def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:

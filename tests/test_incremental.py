@@ -244,25 +244,89 @@ def test_a_moved_site_does_not_hash_its_exports_again(tmp_path, monkeypatch):
     assert hashed == ["suprimentos_all.csv"]
 
 
-def test_big_exports_staged_through_a_file_give_the_same_warehouse(tmp_path, monkeypatch):
-    """Exports over IN_MEMORY_BYTES are split and checked into a staging Parquet file instead of an
-    in-memory table: the same rows, rejects, line numbers and repeats either way."""
+def _staged_then_written(monkeypatch) -> None:
+    """Supplies exports landed the other way (and the way every lake before this layout holds them):
+    checked into a staging table or file, then bronze written from it with occurrence numbers."""
+    from dataclasses import replace
+
+    from nova_pipeline.sources import registry
+
+    src = registry.BY_KIND["suprimentos"]
+    monkeypatch.setitem(registry.BY_KIND, "suprimentos",
+                        replace(src, stage=lambda con, path, staging, mq, bronze: src.stage(con, path, staging, mq, None)))
+
+
+def _bronze_columns(cfg, name: str) -> set[str]:
+    with duckdb.connect() as con:
+        path = con.execute(f"SELECT bronze_path FROM '{cfg.lake}/ledger/drops/*.parquet' WHERE file_name = ?",
+                           [name]).fetchone()[0]
+        return {r[0] for r in con.execute(f"SELECT name FROM parquet_schema('{cfg.lake / path}')").fetchall()}
+
+
+def test_every_way_of_staging_an_export_gives_the_same_warehouse(tmp_path, monkeypatch):
+    """A supplies export is checked straight into its bronze file (every line, rejected ones with their
+    reason; silver numbers repeated lines). Checked into an in-memory table or, over IN_MEMORY_BYTES, a
+    staging Parquet file, with bronze written from it, gives the same rows, rejects, line numbers and repeats."""
     from nova_pipeline.sources import erp_csv
 
     bad = [LINES[0], LINES[0], LINES[1].replace(";", ";;", 1), LINES[2].replace(";UN;", ';"UN;', 1),
            ";".join(f if i != 5 else "1.2.3" for i, f in enumerate(LINES[3].split(";")))]
     built = []
-    for name, limit in (("memory", erp_csv.IN_MEMORY_BYTES), ("file", 0)):
-        monkeypatch.setattr(erp_csv, "IN_MEMORY_BYTES", limit)
-        cfg = make_site(tmp_path / name, with_data=True)
-        _export(cfg, "suprimentos_bad.csv", bad + LINES[4:40])
-        assert build(cfg).outcome == "published"
+    for name, limit, direct in (("direct", erp_csv.IN_MEMORY_BYTES, True), ("memory", erp_csv.IN_MEMORY_BYTES, False),
+                                ("file", 0, False)):
+        with monkeypatch.context() as m:
+            m.setattr(erp_csv, "IN_MEMORY_BYTES", limit)
+            if not direct:
+                _staged_then_written(m)
+            cfg = make_site(tmp_path / name, with_data=True)
+            _export(cfg, "suprimentos_bad.csv", bad + LINES[4:40] + LINES[4:6])
+            assert build(cfg).outcome == "published"
         assert not list(cfg.lake.joinpath("tmp").glob("*.parquet"))  # the staging file is gone
+        assert not list(cfg.lake.rglob(".*.tmp"))
+        assert ("reason" in _bronze_columns(cfg, "suprimentos_bad.csv")) is direct
         built.append(cfg.warehouse / "current.duckdb")
-    with duckdb.connect(str(built[1]), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM meta.rejected_rows WHERE file_name = 'suprimentos_bad.csv'").fetchone()[0] == 3
-    # two sites built apart: when each drop was received is theirs (meta.source_files, silver's ingested_at)
-    assert assert_same_warehouse(*built, also_skip=frozenset({("meta", "source_files")}), ignore=("ingested_at",)) >= 20
+    for b in built:
+        with duckdb.connect(str(b), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM meta.rejected_rows WHERE file_name = 'suprimentos_bad.csv'").fetchone()[0] == 3
+            assert con.execute("SELECT rows_read, rows_loaded FROM meta.source_files "
+                               "WHERE file_name = 'suprimentos_bad.csv'").fetchone() == (43, 40)
+    # sites built apart: when each drop was received is theirs (meta.source_files, silver's ingested_at)
+    for other in built[1:]:
+        assert assert_same_warehouse(built[0], other, also_skip=frozenset({("meta", "source_files")}),
+                                     ignore=("ingested_at",)) >= 20
+
+
+def test_a_lake_of_the_earlier_bronze_layout_keeps_its_keys(tmp_path, monkeypatch):
+    """An export landed before this layout (bronze holds loaded rows, numbered at ingestion) and one landed
+    after it (numbered by silver) give the very lines of a site that landed both after: a line in both
+    is one line, repeated lines stay separate, and `--full` over the mixed lake agrees."""
+    first = LINES[:1500] + LINES[:3]                     # three lines twice
+    second = LINES[1000:2500] + LINES[1000:1002]         # 500 lines of the first again, two twice
+    sites = []
+    for name, old_first in (("upgraded", True), ("new", False)):
+        cfg = make_site(tmp_path / name)
+        with monkeypatch.context() as m:
+            if old_first:
+                _staged_then_written(m)
+            _export(cfg, "suprimentos_a.csv", first)
+            assert build(cfg).outcome == "published"
+        _export(cfg, "suprimentos_b.csv", second)
+        assert build(cfg).outcome == "published"
+        assert ("reason" in _bronze_columns(cfg, "suprimentos_a.csv")) is not old_first
+        assert "reason" in _bronze_columns(cfg, "suprimentos_b.csv")
+        sites.append(cfg)
+    rows = [_silver_rows(cfg) for cfg in sites]
+    assert rows[0] == rows[1]
+    expected = set()  # a line is its fields plus its occurrence number among identical lines of its file
+    for lines in (first, second):
+        seen: dict[tuple, int] = {}
+        for line in lines:
+            fields = tuple(f.strip() for f in next(csv.reader([line], delimiter=";")))
+            seen[fields] = seen.get(fields, 0) + 1
+            expected.add((fields, seen[fields]))
+    assert len(rows[0]) == len(expected) > 2500
+    assert build(load_config(sites[0].source), full=True).outcome == "published"
+    assert _silver_rows(sites[0]) == rows[1]
 
 
 def test_an_ml_drop_reuses_the_replay_and_gives_a_full_rebuilds_answers(tmp_path, caplog):

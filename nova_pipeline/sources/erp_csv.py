@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..bronze import BronzeTarget
 from ..db import drop_temp, sql_path
 from ..errors import DropRejected
 from . import Column, CsvKind
@@ -112,9 +113,12 @@ def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
 
 
 def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, staging: Path,
-                 max_number: float | None = None) -> tuple[str, str]:
+                 max_number: float | None = None, bronze: BronzeTarget | None = None) -> tuple[str, str]:
     """Stage the file as `<kind>_ok` (a view with the bronze columns, all text) and the temp table `<kind>_rejected`.
 
+    A kind without a unique key (the supplies export) is written to `bronze.tmp` in the same pass that
+    checks it: every line with its number, fields, content hash and reason (NULL when loaded; the raw
+    text kept for rejected lines only). Its occurrence numbers are left to silver (`silver.bronze_sql`).
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
     """
     encoding = detect_encoding(path)
@@ -187,7 +191,13 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
             """
         drop_temp(con, "_typed")
-        if source.stat().st_size < IN_MEMORY_BYTES:  # small enough: one in-memory table, the fastest way
+        if bronze is not None and not kind.unique:  # straight to bronze: the lines are written once
+            bronze.tmp.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY (SELECT *, $file_name AS file_name, $sha AS sha256, $at::TIMESTAMPTZ AS ingested_at "
+                        f"FROM ({typed})) TO '{sql_path(bronze.tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
+                        {"file_name": bronze.file_name, "sha": bronze.sha256, "at": bronze.at})
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT * FROM read_parquet('{sql_path(bronze.tmp)}')")
+        elif source.stat().st_size < IN_MEMORY_BYTES:  # small enough: one in-memory table, the fastest way
             con.execute(f"CREATE TEMP TABLE _typed AS {typed}")
         else:
             staged = staging / STAGED
@@ -201,21 +211,10 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                       for c in kind.columns if c.name not in kind.unique]
             keys = [f'br_date("{n}")' if kind.column(n).type == "date" else f'trim("{n}")' for n in kind.unique]
             reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
-        # Identical lines in one export are separate lines: numbered 1, 2, ... by line order. Only
-        # the few repeated hashes go through the window; every other line is occurrence 1.
         # A view, read once by the bronze write (the counts come from _typed): 10,000,000 rows are not copied.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW {ok} AS
-            WITH repeated AS (  -- a 64-bit hash of the hash groups fast; a collision only numbers more lines
-                SELECT hash(content_hash) AS h FROM _typed WHERE reason IS NULL GROUP BY h HAVING count(*) > 1
-            ), numbered AS (
-                SELECT line_number, row_number() OVER (PARTITION BY content_hash ORDER BY line_number) AS occurrence
-                FROM _typed t WHERE t.reason IS NULL AND hash(t.content_hash) IN (SELECT h FROM repeated)
-            )
-            SELECT t.line_number, {", ".join(f't."{c.name}"' for c in kind.columns)}, t.content_hash,
-                   coalesce(n.occurrence, 1) AS occurrence
-            FROM _typed t LEFT JOIN numbered n USING (line_number) WHERE t.reason IS NULL"""
-        )
+        # (A supplies export went to bronze above; silver numbers its lines with the same with_occurrence.)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {ok} AS SELECT line_number, {names}, content_hash, occurrence "
+                    f"FROM {with_occurrence('(SELECT * FROM _typed WHERE reason IS NULL)')}")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {rejected} AS "
             f"SELECT line_number, reason, CASE WHEN strlen(raw) > {MAX_LINE_BYTES} THEN left(raw, {RAW_EXCERPT}) || '…' "
@@ -229,10 +228,27 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     except BaseException:
         drop_temp(con, ok, f"{ok}_summary", rejected)
         drop_staging(con, staging)
+        if bronze is not None:
+            bronze.discard()
         raise
     finally:
         utf8.unlink(missing_ok=True)
         con.execute("DROP TABLE IF EXISTS _lines")
+
+
+def with_occurrence(rows: str, by: str | None = None) -> str:
+    """`rows` (a relation with line_number and content_hash) with `occurrence`: identical lines of one export
+    (the same content hash) are separate lines, numbered 1, 2, ... by line order. Only the few repeated
+    hashes go through the window; every other line is occurrence 1. `by` names the column that tells
+    exports apart when `rows` holds several (silver reads many bronze files at once). The relation is
+    inlined three times, not a CTE, so it is never materialised (its scans read two columns)."""
+    k = f"{by}, " if by else ""
+    return f"""(SELECT t.*, coalesce(n.occurrence, 1) AS occurrence FROM {rows} t LEFT JOIN (
+                SELECT {k}line_number, row_number() OVER (PARTITION BY {k}content_hash ORDER BY line_number) AS occurrence
+                FROM {rows} t SEMI JOIN (  -- a 64-bit hash groups fast; a collision only numbers more lines
+                    SELECT {k}hash(content_hash) AS h FROM {rows} GROUP BY ALL HAVING count(*) > 1
+                ) r ON {f"t.{by} = r.{by} AND " if by else ""}hash(t.content_hash) = r.h
+            ) n ON {f"t.{by} = n.{by} AND " if by else ""}t.line_number = n.line_number)"""
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection, staging: Path) -> None:

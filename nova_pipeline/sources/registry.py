@@ -14,13 +14,15 @@ from typing import Callable
 
 import duckdb
 
+from ..bronze import BronzeTarget
 from . import CSV_KINDS, CsvKind
 from . import external
 from . import forecast as forecast_reader
 from .erp_csv import read_erp_csv
 
-# stage(con, path, staging folder, max_quantity) -> (ok relation, rejected relation)
-Stager = Callable[[duckdb.DuckDBPyConnection, Path, Path, float | None], tuple[str, str]]
+# stage(con, path, staging folder, max_quantity, bronze target) -> (ok relation, rejected relation).
+# A reader may write the bronze file itself (to the target's tmp); ingest writes it from `ok` otherwise.
+Stager = Callable[[duckdb.DuckDBPyConnection, Path, Path, float | None, BronzeTarget], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Source:
 
 
 def _erp(kind: CsvKind) -> Stager:
-    return lambda con, path, staging, max_quantity: read_erp_csv(con, kind, path, staging, max_quantity)
+    return lambda con, path, staging, max_quantity, bronze: read_erp_csv(con, kind, path, staging, max_quantity, bronze)
 
 
 def _csv_columns(kind: CsvKind) -> tuple[tuple[str, str], ...]:
@@ -50,7 +52,7 @@ def _csv_columns(kind: CsvKind) -> tuple[tuple[str, str], ...]:
 
 
 def _external(kind: str) -> Stager:
-    return lambda con, path, staging, max_quantity: external.read_external(con, kind, path)
+    return lambda con, path, staging, max_quantity, bronze: external.read_external(con, kind, path)
 
 
 SUPPLIES, STOCK, PARAMETERS = CSV_KINDS
@@ -64,7 +66,7 @@ SOURCES: tuple[Source, ...] = (
            "NULL::DATE", 8760, _erp(PARAMETERS)),
     Source("forecast", "ML forecast drop", "ml_drops", forecast_reader.PATTERN,
            tuple((c, forecast_reader.TYPES[c]) for c in forecast_reader.COLUMNS), '"date"', 192,
-           lambda con, path, staging, max_quantity: forecast_reader.read_forecast(con, path)),
+           lambda con, path, staging, max_quantity, bronze: forecast_reader.read_forecast(con, path)),
     *(Source(k.kind, k.provider, "landing", k.pattern, tuple(k.columns.items()),
              'last_day("date")' if k.kind == "external_ipca" else '"date"', 48, _external(k.kind))
       for k in external.KINDS.values()),
