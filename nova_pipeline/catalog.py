@@ -251,7 +251,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "drop_key": "sha256 + hash of the path: one entry per file name and content",
         "file_name": "file name", "path": "path relative to the site", "sha256": "sha256 of its bytes",
         "kind": "suprimentos, estoque or forecast", "status": "loaded, rejected or duplicate",
-        "rows_read": "data rows read", "rows_loaded": "rows landed in bronze", "rows_rejected": "rows refused (see meta.rejected_rows)",
+        "rows_read": "data rows read", "rows_loaded": "rows loaded (landed in bronze for silver)", "rows_rejected": "rows refused (see meta.rejected_rows)",
         "reason": "why the file was rejected or is a duplicate", "received_at": "when it was processed",
         "data_from": "earliest data date in it", "data_to": "latest data date in it",
         "bronze_path": "its Parquet file, relative to the lake folder (absolute in entries written before 0.2)", "size_bytes": "file size",

@@ -1,9 +1,10 @@
 """Reader for the ERP's CSV exports (supplies and stock position).
 
 The file is transcoded to UTF-8 when it must be, then DuckDB reads it as numbered whole lines
-(`WITH ORDINALITY` is exact in parallel reads) and splits and checks the fields set-based (into a
-temp table, or for a big export a staging Parquet file, so no second in-memory copy of it is made):
-every row keeps its real line number and its raw text, and loaded + rejected = rows read by construction.
+(`WITH ORDINALITY` is exact in parallel reads) and splits and checks the fields set-based: a supplies
+export straight into its bronze file (its lines are written once), the other kinds into a temp table
+(or, for a big file, a staging Parquet file, so no second in-memory copy of it is made). Every row
+keeps its real line number and its raw text, and loaded + rejected = rows read by construction.
 """
 from __future__ import annotations
 
