@@ -55,7 +55,7 @@ class BronzeTarget:
 
     @property
     def tmp(self) -> Path:
-        return self.path.with_name(f".{self.path.name}.tmp")
+        return tmp_name(self.path)
 
     def discard(self) -> None:
         self.tmp.unlink(missing_ok=True)
@@ -77,10 +77,29 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def tmp_name(path: Path) -> Path:
+    """The temporary name a file is written under before it is renamed into place (Lake.prepare
+    removes leftovers of this shape)."""
+    return path.with_name(f".{path.name}.tmp")
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file DuckDB wrote (and closed) to disk."""
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def put_in_place(tmp: Path, target: Path) -> None:
+    """Durably rename a finished temporary file into place: fsync the file, rename, fsync its folder."""
+    fsync_file(tmp)
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
+
+
 def atomic_write(path: Path, data: str | bytes, durable: bool = False) -> None:
     """Write a small file under a temporary name and rename it into place: readers see the old file
     or the new one, never half of it. durable: fsync the file and its folder too."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = tmp_name(path)
     with open(tmp, "wb") as fh:
         fh.write(data.encode() if isinstance(data, str) else data)
         if durable:
@@ -94,12 +113,9 @@ def atomic_write(path: Path, data: str | bytes, durable: bool = False) -> None:
 def atomic_copy_to(con: duckdb.DuckDBPyConnection, query: str, target: Path, params=None) -> None:
     """COPY a query to a Parquet file under a temporary name, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = tmp_name(target)
     con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)", params)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    fsync_dir(target.parent)
+    put_in_place(tmp, target)
 
 
 class Lake:
@@ -203,11 +219,8 @@ class Lake:
         return BronzeTarget(self.bronze_path(drop.kind, drop, when), drop.path.name, drop.sha256, when)
 
     def commit_bronze(self, target: BronzeTarget) -> Path:
-        """Put a bronze file its reader wrote under `target.tmp` into place (fsync, rename, fsync dir)."""
-        with open(target.tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(target.tmp, target.path)
-        fsync_dir(target.path.parent)
+        """Put a bronze file its reader wrote under `target.tmp` into place, as atomic_copy_to does."""
+        put_in_place(target.tmp, target.path)
         return target.path
 
     def write_bronze(self, con, table: str, drop: Drop, when: datetime) -> Path:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from .bronze import atomic_write
+from .bronze import atomic_write, fsync_file
 from .db import sql_path
 from .errors import WarehouseError
 from .sources.erp_csv import with_occurrence
@@ -242,9 +241,10 @@ class SilverStore:
             files = [p for _, kind, p in todo if kind in table.kinds]
             if not files:
                 continue
-            rewritten[table.name] = self._merge_table(con, table, files, manifest, new_manifest, build_id)
+            written, rows = self._merge_table(con, table, files, manifest, new_manifest, build_id)
+            rewritten[table.name] = len(rows)
             if table.name == "requisition":
-                self._summarise(con, new_manifest, build_id)
+                self._summarise(con, written, rows, new_manifest, build_id)
         if todo or full:
             self._write_manifest(new_manifest)
         if progress:
@@ -252,7 +252,8 @@ class SilverStore:
         return MergeResult(len(todo), rewritten, full)
 
     def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
-                     build_id: str) -> int:
+                     build_id: str) -> tuple[Path, dict[str, int]]:
+        """Write the table's new file; return it with its rows per partition (each now served by it)."""
         bronze = bronze_sql(con, [Path(f) for f in bronze_files])
         incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
@@ -266,53 +267,41 @@ class SilverStore:
             rows = (f"SELECT *, {table.partition} AS part FROM ({source}) "
                     f"QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY {table.winner}) = 1")
         else:  # one drop into an empty table: its keys are unique already, nothing to merge with
-            parts, rows = None, incoming
+            rows = incoming
         # One file per table and build, with a `part` column, serving every partition it holds: a plain
-        # COPY streams (bounded memory) and costs about 0.65x a partitioned one (one open file, not one
+        # COPY streams (bounded memory) and costs about 0.6x a partitioned one (one open file, not one
         # per month); readers select a partition with `WHERE part IN (...)` (see relation()).
         out = self.root / table.name / build_id / "data_0.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"COPY ({rows}) TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
-        with open(out, "rb") as fh:
-            os.fsync(fh.fileno())
-        if parts is None:
-            parts = [r[0] for r in con.execute(f"SELECT DISTINCT part FROM {parquet_sql([out])} ORDER BY 1").fetchall()]
+        fsync_file(out)
+        # every partition of the new rows has rows in the file (a key's winner stays in the key's partition)
+        counts = dict(con.execute(f"SELECT part, count(*) FROM {parquet_sql([out])} GROUP BY part ORDER BY part").fetchall())
         rel = out.relative_to(self.root).as_posix()
-        for p in parts:
+        for p in counts:
             new["tables"].setdefault(table.name, {})[p] = [rel]
         con.execute("DROP TABLE IF EXISTS _incoming")
-        return len(parts)
+        return out, counts
 
-    def _summarise(self, con, new: dict, build_id: str) -> None:
-        """Rewrite the summaries of the requisition partitions this build wrote: one file per summary
-        (with a `part` column), made in batches of about SUMMARY_BATCH_BYTES of Parquet read into a
-        narrow temp table (bounded memory), each summary a GROUP BY over it."""
-        files = sorted({r for rels in new["tables"]["requisition"].values() for r in rels if Path(r).parts[1] == build_id})
-        # rows per partition of the files this build wrote, to size the batches by their share of the bytes
-        counts: dict[str, tuple[str, int]] = {}
-        for rel in files:
-            size = (self.root / rel).stat().st_size
-            per_part = con.execute(f"SELECT part, count(*) FROM {parquet_sql([self.root / rel])} GROUP BY part").fetchall()
-            total = sum(n for _, n in per_part) or 1
-            counts.update({p: (rel, size * n // total) for p, n in per_part
-                           if new["tables"]["requisition"].get(p) == [rel]})
+    def _summarise(self, con, written: Path, counts: dict[str, int], new: dict, build_id: str) -> None:
+        """Rewrite the summaries of the requisition partitions this build wrote (`written`, with its rows
+        per partition): one file per summary (with a `part` column), made in batches of about
+        SUMMARY_BATCH_BYTES of Parquet read into a narrow temp table (bounded memory), each summary a
+        GROUP BY over it. A partition's bytes are its share of the file's rows."""
+        size, total = written.stat().st_size, sum(counts.values()) or 1
         batches: list[list[str]] = [[]]
-        size = 0
+        held = 0
         for p in sorted(counts):
-            bytes_ = counts[p][1]
-            if batches[-1] and size + bytes_ > SUMMARY_BATCH_BYTES:
+            bytes_ = size * counts[p] // total
+            if batches[-1] and held + bytes_ > SUMMARY_BATCH_BYTES:
                 batches.append([])
-                size = 0
+                held = 0
             batches[-1].append(p)
-            size += bytes_
+            held += bytes_
         for i, batch in enumerate(b for b in batches if b):
-            by_file: dict[str, list[str]] = {}
-            for p in batch:
-                by_file.setdefault(counts[p][0], []).append(p)
-            rows = " UNION ALL ".join(
-                f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, required_date, "
-                f"is_service(unit, family) AS svc, part FROM {parquet_sql([self.root / f])} "
-                f"WHERE part IN ({', '.join(repr(p) for p in ps)})" for f, ps in sorted(by_file.items()))
+            rows = (f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, "
+                    f"required_date, is_service(unit, family) AS svc, part FROM {parquet_sql([written])} "
+                    f"WHERE part IN ({', '.join(repr(p) for p in batch)})")
             con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")
             con.execute(f"CREATE OR REPLACE TEMP TABLE _demand AS {SUMMARIES['req_demand'].format(rows='_written')}")
             for name, sql in SUMMARIES.items():
@@ -320,8 +309,7 @@ class SilverStore:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 query = "SELECT * FROM _demand" if name == "req_demand" else sql.format(rows="_written", demand="_demand")
                 con.execute(f"COPY ({query}) TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
-                with open(out, "rb") as fh:
-                    os.fsync(fh.fileno())
+                fsync_file(out)
                 rel = out.relative_to(self.root).as_posix()
                 for p in batch:
                     new["tables"].setdefault(name, {})[p] = [rel]

@@ -144,8 +144,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
         # Numbered lines first: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines) but
         # whatever consumes it in the same pipeline runs on one thread, so the lines are materialised, then
-        # split, checked and hashed in parallel (a big export into a staging Parquet file: bounded memory,
-        # the file feeds the counts, the rejects and the bronze write).
+        # split, checked and hashed in parallel (into bronze, a temp table or a staging file: see below).
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _lines AS
@@ -213,7 +212,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             keys = [f'br_date("{n}")' if kind.column(n).type == "date" else f'trim("{n}")' for n in kind.unique]
             reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
         # A view, read once by the bronze write (the counts come from _typed): 10,000,000 rows are not copied.
-        # (A supplies export went to bronze above; silver numbers its lines with the same with_occurrence.)
+        # (Not read when the export went to bronze above: silver numbers its lines with with_occurrence.)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {ok} AS SELECT line_number, {names}, content_hash, occurrence "
                     f"FROM {with_occurrence('(SELECT * FROM _typed WHERE reason IS NULL)')}")
         con.execute(
