@@ -72,6 +72,19 @@ def assert_same_warehouse(a: Path, b: Path, also_skip: frozenset = frozenset(), 
     return compared
 
 
+def _distinct_lines(exports) -> set[tuple]:
+    """An independent count of the lines silver must hold: a line is its trimmed fields plus its
+    occurrence number among identical lines of its export (each item of `exports`: its data lines)."""
+    expected = set()
+    for lines in exports:
+        seen: dict[tuple, int] = {}
+        for line in lines:
+            fields = tuple(f.strip() for f in next(csv.reader([line], delimiter=";")))
+            seen[fields] = seen.get(fields, 0) + 1
+            expected.add((fields, seen[fields]))
+    return expected
+
+
 def _silver_rows(cfg) -> list[tuple]:
     with lake_lines(cfg) as con:
         return con.execute("SELECT * EXCLUDE (ingested_at) FROM lines ORDER BY requisition_key").fetchall()
@@ -121,14 +134,8 @@ def test_incremental_builds_equal_one_full_rebuild(sequence_site, tmp_path):
                                             "WHERE status = 'loaded' ORDER BY received_at").fetchall()]
     assert merged == loaded and len(loaded) == 6  # the re-sent export is a duplicate, the bad snapshot rejected
     incremental = _silver_rows(cfg)
-    # an independent count: a line is its fields plus its occurrence number among identical lines of its file
-    expected = set()
-    for name in ("suprimentos_2024.csv", "suprimentos_overlap.csv", "suprimentos_2025.csv"):
-        seen: dict[tuple, int] = {}
-        for line in (cfg.landing / name).read_bytes().decode("cp1252").splitlines()[1:]:
-            fields = tuple(f.strip() for f in next(csv.reader([line], delimiter=";")))
-            seen[fields] = seen.get(fields, 0) + 1
-            expected.add((fields, seen[fields]))
+    expected = _distinct_lines((cfg.landing / name).read_bytes().decode("cp1252").splitlines()[1:]
+                               for name in ("suprimentos_2024.csv", "suprimentos_overlap.csv", "suprimentos_2025.csv"))
     assert len(incremental) == len(expected) > 4000
     # the same lake rebuilt from bronze alone
     copy = tmp_path / "copy"
@@ -317,14 +324,7 @@ def test_a_lake_of_the_earlier_bronze_layout_keeps_its_keys(tmp_path, monkeypatc
         sites.append(cfg)
     rows = [_silver_rows(cfg) for cfg in sites]
     assert rows[0] == rows[1]
-    expected = set()  # a line is its fields plus its occurrence number among identical lines of its file
-    for lines in (first, second):
-        seen: dict[tuple, int] = {}
-        for line in lines:
-            fields = tuple(f.strip() for f in next(csv.reader([line], delimiter=";")))
-            seen[fields] = seen.get(fields, 0) + 1
-            expected.add((fields, seen[fields]))
-    assert len(rows[0]) == len(expected) > 2500
+    assert len(rows[0]) == len(_distinct_lines([first, second])) > 2500
     assert build(load_config(sites[0].source), full=True).outcome == "published"
     assert _silver_rows(sites[0]) == rows[1]
 
