@@ -148,20 +148,6 @@ def make_stock(path: Path) -> None:
     path.write_bytes("DEPÓSITO;PRODUTO;DESCRIÇÃO;U.M.;SALDO;EM PEDIDO;DATA POSIÇÃO\n".encode() + path.read_bytes())
 
 
-def make_forecast(path: Path, items: int = 300) -> None:
-    """An ML drop for the first `items` items: 30 days before the stock date (so accuracy can be
-    measured against actual demand) and 30 days after."""
-    con = duckdb.connect()
-    con.execute(f"""
-        COPY (SELECT lpad((10000 + i)::VARCHAR, 6, '0') AS item_id, DATE '2025-12-31' + d::INTEGER AS date,
-                     (1 + (i * 13 + d) % 7)::DOUBLE AS forecast, 0.5::DOUBLE AS forecast_lower,
-                     (3 + (i * 13 + d) % 7)::DOUBLE AS forecast_upper, 'synth-1.0' AS model_version,
-                     TIMESTAMP '2025-12-01 00:00:00' AS generated_at, 'ensemble' AS source,
-                     'synthetic' AS dataset_id
-              FROM range({items}) t(i), range(-30, 31) s(d))
-        TO '{path}' (FORMAT parquet)""")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("site", type=Path, help="site folder to create (config.toml, landing/)")

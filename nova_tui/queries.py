@@ -5,7 +5,6 @@ extension nor pytz to show them; `format.py` turns them into local times and age
 """
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # duckdb loads in the worker that opens the file, after the first frame
@@ -104,10 +103,10 @@ def has_sites(con) -> bool:
     return _has_table(con, "meta", "sites")
 
 
-# Text columns whose values repeat across the list: one string object each (sys.intern), not one per row
-# (at 26,000 items that is ~10 MB of the dashboard's 150 MB idle budget).
-REPEATED = ("family", "unit", "lead_time_source", "basis", "basis_note", "model_version", "status", "previous_status",
-            "previous_basis", "supplier", "demand_class", "lead_time_std_source", "site")
+# A column's values are shared (one object per distinct value, not one per row) while it has at most
+# this many: status, family, dates, lead times, service levels... repeat across a 26,000-item list
+# (bench/tui.py: 10 MB of the dashboard's 150 MB idle budget); quantities and ids do not, and stop being looked up.
+SHARED_DISTINCT = 4096
 
 
 class SlotRow:
@@ -149,21 +148,30 @@ _ROW_CLASSES: dict[tuple[str, ...], type] = {}
 EXTRA_SLOTS = ("change", "changes", "row_key")  # set by the dashboard after reading
 
 
+def _batches(cur, size: int = 2048):
+    """The cursor's rows in batches: a list of every row as tuples at once would
+    double the rows' memory for a moment, and Python keeps that peak (30,000 rows: +60 MB idle)."""
+    while batch := cur.fetchmany(size):
+        yield batch
+
+
 def slot_rows(con, sql: str) -> list[SlotRow]:
     cur = con.execute(sql)
     names = tuple(d[0] for d in cur.description)
     cls = _ROW_CLASSES.get(names)
     if cls is None:
         cls = _ROW_CLASSES[names] = type("ReorderRow", (SlotRow,), {"__slots__": tuple(dict.fromkeys(names + EXTRA_SLOTS))})
-    repeated = {i for i, n in enumerate(names) if n in REPEATED}
+    shared: list[dict | None] = [{} for _ in names]
     out = []
-    for values in cur.fetchall():
-        row = cls()
-        for i, (name, value) in enumerate(zip(names, values)):
-            if value.__class__ is str and i in repeated:
-                value = sys.intern(value)
-            setattr(row, name, value)
-        out.append(row)
+    for batch in _batches(cur):
+        for values in batch:
+            row = cls()
+            for name, value, seen in zip(names, values, shared):
+                if seen is not None and value is not None:
+                    value = seen.setdefault(value, value)
+                setattr(row, name, value)
+            out.append(row)
+        shared = [None if seen is None or len(seen) > SHARED_DISTINCT else seen for seen in shared]
     return out
 
 

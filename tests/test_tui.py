@@ -82,6 +82,40 @@ async def test_reorder_order_filter_and_new_mark(tui_site):
         assert len(table.rows_shown) == len(rows)
 
 
+async def test_the_list_holds_the_warehouse_rows_with_repeats_shared(tui_site):
+    """To stay in its idle memory budget on a 24,000-item list (bench/tui.py) the dashboard fetches rows in
+    batches, shares repeated values (one object per distinct status, date, family...) and repeated cells.
+    What it holds must still be exactly the warehouse's rows."""
+    from nova_tui import queries
+
+    names = [n.strip() for n in queries.REORDER_COLUMNS.split(",")]
+    expected = sorted(warehouse_rows(tui_site, f"SELECT {queries.REORDER_COLUMNS} FROM gold.reorder_status"),
+                      key=lambda r: r[0])
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")
+        rows = app.snapshot.reorder
+        assert sorted((tuple(r[n] for n in names) for r in rows), key=lambda r: r[0]) == expected
+        first: dict = {}
+        for r in rows:
+            for n in ("status", "as_of", "service_level", "family"):
+                if r[n] is not None:
+                    assert first.setdefault((n, r[n]), r[n]) is r[n], n
+        table = app.screen.query_one(ListTable)
+        for _ in range(50):  # the rest of a long list is added between frames
+            if not table.filling:
+                break
+            await pilot.pause()
+        assert not table.filling
+        unit = [c.key for c in table.columns_spec].index("unit")
+        cells = [table.get_row_at(i)[unit] for i in range(table.row_count)]
+        assert len({str(c) for c in cells}) < len(cells)  # the demo's units repeat
+        shared: dict = {}
+        for c in cells:
+            assert shared.setdefault(str(c), c) is c
+
+
 async def test_family_filter(tui_site):
     app = app_for(tui_site)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -152,6 +186,30 @@ async def test_export_writes_the_list_on_screen(tui_site, tmp_path):
         assert [r["item_id"] for r in records] == [r["item_id"] for r in shown]
         assert all("CABO" in f"{r['description']} {r['supplier']}" for r in records)
         assert "," in records[0]["reorder_point"]  # decimal comma, a number to Excel in Brazil
+
+
+async def test_a_long_list_shows_the_most_urgent_rows_and_filters_and_export_see_all(tui_site, tmp_path, monkeypatch):
+    """The reorder table holds at most MAX_ROWS rows (cells cost memory); the rest stay reachable."""
+    from nova_tui.screens import reorder
+
+    monkeypatch.setattr(reorder, "MAX_ROWS", 3)
+    app = app_for(tui_site, exports=tmp_path / "exports")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")
+        table = app.screen.query_one(ListTable)
+        everything = app.snapshot.reorder
+        assert len(everything) > 3 and table.row_count == 3
+        assert [r["item_id"] for r in table.rows_shown] == [r["item_id"] for r in everything[:3]]
+        assert f"3 of {len(everything)} items" not in screen_text(app)  # nothing is filtered yet
+        assert "first 3 listed: filter or sort for the others; e exports all" in screen_text(app)
+        await press(pilot, "e")
+        files = list((tmp_path / "exports").glob("reorder_v2_*.csv"))
+        records = list(csv.DictReader(io.StringIO(files[0].read_bytes().decode("utf-8-sig")), delimiter=";"))
+        assert [r["item_id"] for r in records] == [r["item_id"] for r in everything]
+        last = everything[-1]["item_id"]
+        await press(pilot, "slash", *last, "enter")
+        assert last in [r["item_id"] for r in table.rows_shown]
 
 
 async def test_refresh_help_palette_and_quit(tui_site):

@@ -30,6 +30,7 @@ class ListTable(DataTable):
         self.row_key_field = key
         self.rows_shown: list[dict] = []
         self._pending, self._restore, self._generation = iter(()), None, 0
+        self._texts: dict[tuple[str, bool], Text] = {}
         self.filling = False  # rows still being added between frames
 
     def notify_style_update(self) -> None:
@@ -85,6 +86,7 @@ class ListTable(DataTable):
         self._pending = iter(enumerate(rows))
         self._restore = selected if self.row_key_field else None
         self._generation += 1
+        self._texts = {}  # this fill's cells, one object per distinct text
         self.filling = True
         self._add_chunk(self._generation, FIRST_CHUNK)
 
@@ -93,7 +95,7 @@ class ListTable(DataTable):
             return  # a newer fill replaced this one
         added = 0
         for i, r in self._pending:
-            cells = [self._cell(c.cell(r), c.numeric) for c in self.columns_spec]
+            cells = [self._shared_cell(c.cell(r), c.numeric) for c in self.columns_spec]
             key = str(r[self.row_key_field]) if self.row_key_field else str(i)
             self.add_row(*cells, key=key)
             if key == self._restore:
@@ -104,6 +106,15 @@ class ListTable(DataTable):
                 self.set_timer(0.02, lambda: self._add_chunk(generation, CHUNK))
                 return
         self.filling = False
+
+    def _shared_cell(self, text: str, numeric: bool) -> Text:
+        """Cells with the same text share one Text (rendering never changes it): families, units, statuses,
+        dates and round quantities repeat down a 2,000-row list (bench/tui.py: idle memory)."""
+        key = (text, numeric)
+        cell = self._texts.get(key)
+        if cell is None:
+            cell = self._texts[key] = self._cell(text, numeric)
+        return cell
 
     @staticmethod
     def _cell(text: str, numeric: bool) -> Text:
