@@ -33,13 +33,17 @@ def detect_encoding(path: Path) -> str:
     is_utf8, has_c1, offset = True, False, 0
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
-            bad = _first_control(chunk)
-            if bad >= 0:
-                raise DropRejected(
-                    f"control byte 0x{chunk[bad]:02X} at byte {offset + bad}: garbage or a binary file, not an ERP export"
-                )
+            # One C pass deletes every ordinary byte; what is left (usually nothing) is control bytes or
+            # 0x80-0x9F. (Two passes, one for each, cost 1.2 s of a 10,000,000-line export; this 0.6 s.)
+            odd = chunk.translate(None, _ORDINARY)
+            if odd:
+                if odd.translate(None, _C1):
+                    bad = _first_control(chunk)
+                    raise DropRejected(
+                        f"control byte 0x{chunk[bad]:02X} at byte {offset + bad}: garbage or a binary file, not an ERP export"
+                    )
+                has_c1 = True
             if not chunk.isascii():
-                has_c1 = has_c1 or bool(chunk.translate(None, _NOT_C1))
                 if is_utf8:
                     try:
                         utf8.decode(chunk)
@@ -65,7 +69,8 @@ def detect_encoding(path: Path) -> str:
 
 
 # Bytes 0x80-0x9F: where Windows-1252 and latin-1 differ (DuckDB's latin-1 refuses them).
-_NOT_C1 = bytes(range(0x80)) + bytes(range(0xA0, 0x100))
+_C1 = bytes(range(0x80, 0xA0))
+_ORDINARY = bytes(b for b in range(256) if b not in CONTROL_BYTES and b not in _C1)
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -90,9 +95,7 @@ def transcode(path: Path, target: Path, encoding: str) -> None:
 
 
 def _first_control(chunk: bytes) -> int:
-    # bytes.translate deletes the allowed bytes in C; only when something is left do we search.
-    if not chunk.translate(None, bytes(range(32, 256)) + b"\t\n\r"):
-        return -1
+    """Where the chunk's first control byte is (it has one)."""
     return min(i for i in (chunk.find(bytes([b])) for b in CONTROL_BYTES) if i >= 0)
 
 
