@@ -15,13 +15,20 @@ lake/silver/_manifest.json, which names the file serving each partition and the 
 A key always falls in one partition (the partition is a function of the key), so merging a
 partition with the new rows gives exactly what one pass over every drop would: `--full` (or a
 manifest that does not match the ledger) starts from an empty manifest and proves it.
+
+The supplies lines of one export into an empty table (the first build, or a full build of one export)
+are not copied at all: the export's bronze file already holds every line checked, parsed and hashed,
+so the manifest names that file (`../bronze/...`) for each partition and readers select its loaded
+lines of those months, typed by the same SELECT. The first later drop into a month rewrites that
+month into a silver file as above; the bronze file keeps serving the other months.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -35,7 +42,7 @@ log = logging.getLogger("nova.silver")
 
 MANIFEST = "_manifest.json"
 SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
-FORMAT = 6  # bump when a silver table's columns or rules change: the next build rebuilds silver
+FORMAT = 7  # bump when a silver table's columns or rules change: the next build rebuilds silver
 
 
 NEWEST = "ingested_at DESC, source_line DESC"  # the newest delivery wins (then the later line)
@@ -50,6 +57,16 @@ class SilverTable:
     winner: str        # ORDER BY giving the row that stays first
     partition: str     # SQL over the selected columns: the partition a row lives in
     unique_in_drop: bool = False  # no key repeats inside one drop (ingestion rejects repeats)
+    # (column, SQL over the bronze text): parsed values the select reads; a supplies export's bronze file
+    # holds them (the check parsed them), older bronze files get them from this SQL
+    parsed: tuple[tuple[str, str], ...] = ()
+    # The bronze column (a parsed DATE) whose month is the partition, as `partition` says. A table that
+    # has one can be served by the bronze file of its one drop (see _merge_table): nothing is copied.
+    bronze_date: str = ""
+
+    @property
+    def bronze_partition(self) -> str:
+        return f"coalesce(strftime({self.bronze_date}, '%Y-%m'), 'none')"
 
 
 def _series(name: str, columns: str, key: str, winner: str) -> SilverTable:
@@ -65,14 +82,17 @@ TABLES: tuple[SilverTable, ...] = (
         "requisition", ("suprimentos",),
         """SELECT content_hash || '-' || occurrence AS requisition_key,
                clean_text(depot) AS depot, trim(item_id) AS item_id, clean_text(description) AS description,
-               clean_text(family) AS family, clean_text(supplier) AS supplier, br_number(quantity) AS quantity,
-               norm_unit(unit) AS unit, br_date(required_date) AS required_date,
-               clean_text(request_no) AS request_no, br_date(request_date) AS request_date,
-               br_date(purchase_date) AS purchase_date,
+               clean_text(family) AS family, clean_text(supplier) AS supplier, _p_quantity AS quantity,
+               norm_unit(unit) AS unit, _p_required_date AS required_date,
+               clean_text(request_no) AS request_no, _p_request_date AS request_date,
+               _p_purchase_date AS purchase_date,
                file_name AS source_file, line_number AS source_line, ingested_at
            FROM {bronze}""",
         key="requisition_key", winner="ingested_at, source_file, source_line",
-        partition="coalesce(strftime(request_date, '%Y-%m'), 'none')", unique_in_drop=True),
+        partition="coalesce(strftime(request_date, '%Y-%m'), 'none')", unique_in_drop=True,
+        parsed=(("_p_quantity", "br_number(quantity)"), ("_p_required_date", "br_date(required_date)"),
+                ("_p_request_date", "br_date(request_date)"), ("_p_purchase_date", "br_date(purchase_date)")),
+        bronze_date="_p_request_date"),
     # One row per snapshot date, depot and item; a snapshot delivered twice keeps its newest delivery.
     SilverTable(
         "stock", ("estoque",),
@@ -191,8 +211,22 @@ class SilverStore:
         if not by_file:
             return f"(SELECT * FROM _empty_{table})"
         return "(" + " UNION ALL ".join(
-            f"SELECT * EXCLUDE (part) FROM {parquet_sql([self.root / f])} "
-            f"WHERE part IN ({', '.join(repr(p) for p in ps)})" for f, ps in sorted(by_file.items())) + ")"
+            f"SELECT * EXCLUDE (part) FROM {self._bronze_rows(BY_NAME[table], self.root / f, ps)}" if served_by_bronze(f)
+            else f"SELECT * EXCLUDE (part) FROM {parquet_sql([self.root / f])} WHERE part IN ({in_list(ps)})"
+            for f, ps in sorted(by_file.items())) + ")"
+
+    @staticmethod
+    def _bronze_rows(table: SilverTable, file: Path, parts, keyed: bool = True) -> str:
+        """The table's rows, with `part`, of `parts` (None: all) of a bronze file that serves them. keyed=False
+        skips numbering repeated lines (their key is then wrong): for the summaries, which read no key."""
+        where = f" AND ({month_filter(table.bronze_date, parts)})" if parts is not None else ""
+        lines = f"(SELECT * EXCLUDE (raw, reason) FROM {parquet_sql([file])} WHERE reason IS NULL{where})"
+        rows = with_occurrence(lines, by="sha256") if keyed else f"(SELECT *, 1 AS occurrence FROM {lines})"
+        return f"(SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=rows)}))"
+
+    def entry(self, file: Path) -> str:
+        """How the manifest names a file: relative to silver (a bronze file serving partitions: ../bronze/...)."""
+        return Path(os.path.relpath(file, self.root)).as_posix()
 
     def _write_manifest(self, data: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -254,7 +288,7 @@ class SilverStore:
     def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
                      build_id: str) -> tuple[Path, dict[str, int]]:
         """Write the table's new file; return it with its rows per partition (each now served by it)."""
-        bronze = bronze_sql(con, [Path(f) for f in bronze_files])
+        bronze = bronze_sql(con, [Path(f) for f in bronze_files], table.parsed)
         incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
         if held or len(bronze_files) > 1 or not table.unique_in_drop:
@@ -266,6 +300,15 @@ class SilverStore:
                 source = f"SELECT * FROM {self.relation(table.name, old, set(parts))} UNION ALL BY NAME {source}"
             rows = (f"SELECT *, {table.partition} AS part FROM ({source}) "
                     f"QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY {table.winner}) = 1")
+        elif table.bronze_date and table.parsed[0][0] in parquet_columns(con, [file := Path(bronze_files[0])])[str(file)]:
+            # One drop, checked and parsed into its bronze file, into an empty table: that file serves its
+            # partitions as they are (a full build of one 10,000,000-line export writes its lines once, not
+            # twice). A later drop into one of them rewrites that partition into a silver file.
+            counts = dict(con.execute(f"SELECT {table.bronze_partition} AS part, count(*) FROM {parquet_sql([file])} "
+                                      "WHERE reason IS NULL GROUP BY part ORDER BY part").fetchall())
+            for p in counts:
+                new["tables"].setdefault(table.name, {})[p] = [self.entry(file)]
+            return file, counts
         else:  # one drop into an empty table: its keys are unique already, nothing to merge with
             rows = incoming
         # One file per table and build, with a `part` column, serving every partition it holds: a plain
@@ -277,9 +320,8 @@ class SilverStore:
         fsync_file(out)
         # every partition of the new rows has rows in the file (a key's winner stays in the key's partition)
         counts = dict(con.execute(f"SELECT part, count(*) FROM {parquet_sql([out])} GROUP BY part ORDER BY part").fetchall())
-        rel = out.relative_to(self.root).as_posix()
         for p in counts:
-            new["tables"].setdefault(table.name, {})[p] = [rel]
+            new["tables"].setdefault(table.name, {})[p] = [self.entry(out)]
         con.execute("DROP TABLE IF EXISTS _incoming")
         return out, counts
 
@@ -298,10 +340,12 @@ class SilverStore:
                 held = 0
             batches[-1].append(p)
             held += bytes_
+        served = served_by_bronze(self.entry(written))
         for i, batch in enumerate(b for b in batches if b):
+            source = (self._bronze_rows(BY_NAME["requisition"], written, batch, keyed=False) if served else
+                      f"(SELECT * FROM {parquet_sql([written])} WHERE part IN ({in_list(batch)}))")
             rows = (f"SELECT item_id, family, unit, description, depot, supplier, quantity, request_date, purchase_date, "
-                    f"required_date, is_service(unit, family) AS svc, part FROM {parquet_sql([written])} "
-                    f"WHERE part IN ({', '.join(repr(p) for p in batch)})")
+                    f"required_date, is_service(unit, family) AS svc, part FROM {source}")
             con.execute(f"CREATE OR REPLACE TEMP TABLE _written AS {rows}")
             con.execute(f"CREATE OR REPLACE TEMP TABLE _demand AS {SUMMARIES['req_demand'].format(rows='_written')}")
             for name, sql in SUMMARIES.items():
@@ -310,28 +354,71 @@ class SilverStore:
                 query = "SELECT * FROM _demand" if name == "req_demand" else sql.format(rows="_written", demand="_demand")
                 con.execute(f"COPY ({query}) TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)")
                 fsync_file(out)
-                rel = out.relative_to(self.root).as_posix()
+                rel = self.entry(out)
                 for p in batch:
                     new["tables"].setdefault(name, {})[p] = [rel]
             con.execute("DROP TABLE _written")
             con.execute("DROP TABLE _demand")
 
 
-def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path]) -> str:
-    """The rows of these bronze files as silver reads them. A supplies export checked straight into bronze
-    (its file has a `reason` column and holds every line, the rejected ones too) is read for its loaded
-    lines, numbered by with_occurrence per export (sha256) as ingestion numbers the others; files written
-    by the other readers, or before this layout, hold loaded rows with their occurrence already."""
-    listed = ", ".join(repr(sql_path(f)) for f in files)
-    checked = {r[0] for r in con.execute(
-        f"SELECT DISTINCT file_name FROM parquet_schema([{listed}]) WHERE name = 'reason'").fetchall()}
-    new = [f for f in files if sql_path(f) in checked]
-    old = [f for f in files if sql_path(f) not in checked]
-    parts = [f"SELECT * FROM {parquet_sql(old, union_by_name=True)}"] if old else []
-    if new:
-        lines = f"(SELECT * EXCLUDE (raw, reason) FROM {parquet_sql(new, union_by_name=True)} WHERE reason IS NULL)"
-        parts.append(f"SELECT * FROM {with_occurrence(lines, by='sha256')}")
+def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[tuple[str, str], ...] = ()) -> str:
+    """The rows of these bronze files as silver reads them, with the `parsed` columns. A supplies export
+    checked straight into bronze (its file has a `reason` column and holds every line, the rejected ones
+    too) is read for its loaded lines, numbered by with_occurrence per export (sha256) as ingestion
+    numbers the others; files written by the other readers, or before this layout, hold loaded rows with
+    their occurrence already. Files from before the parsed values were kept get them from their text."""
+    names = parquet_columns(con, files)
+
+    def has(f: Path, column: str) -> bool:
+        return column in names[str(f)]
+
+    adds = "".join(f", {sql} AS {name}" for name, sql in parsed)
+    old = [f for f in files if not has(f, "reason")]
+    checked = [f for f in files if has(f, "reason")]
+    kept = [f for f in checked if parsed and has(f, parsed[0][0])]
+    bare = [f for f in checked if f not in kept]
+    parts = [f"SELECT *{adds} FROM {parquet_sql(old, union_by_name=True)}"] if old else []
+    lines = [f"SELECT * EXCLUDE (raw, reason){extra} FROM {parquet_sql(group, union_by_name=True)} WHERE reason IS NULL"
+             for group, extra in ((bare, adds), (kept, "")) if group]
+    if lines:
+        parts.append(f"SELECT * FROM {with_occurrence('(' + ' UNION ALL BY NAME '.join(lines) + ')', by='sha256')}")
     return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+
+
+def parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, set[str]]:
+    """Each file's column names (from the footers), by str(file)."""
+    listed = ", ".join(repr(sql_path(f)) for f in files)
+    names: dict[str, set[str]] = {str(f): set() for f in files}
+    for file, name in con.execute(f"SELECT file_name, name FROM parquet_schema([{listed}])").fetchall():
+        names.setdefault(file, set()).add(name)
+    return names
+
+
+def served_by_bronze(rel: str) -> bool:
+    """A manifest entry naming a drop's bronze file (outside silver), not a silver file (see _merge_table)."""
+    return rel.startswith("../")
+
+
+def month_filter(column: str, parts) -> str:
+    """SQL true for the rows of these month partitions ('2025-10', or 'none' for no date): date ranges,
+    which cost a comparison a row (strftime would cost a string) and let Parquet skip row groups."""
+    months = sorted(p for p in parts if p != "none")
+    ranges: list[list[date]] = []
+    for m in months:
+        first = date.fromisoformat(f"{m}-01")
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        if ranges and ranges[-1][1] == first:
+            ranges[-1][1] = following
+        else:
+            ranges.append([first, following])
+    terms = [f"({column} >= DATE '{a}' AND {column} < DATE '{b}')" for a, b in ranges]
+    if "none" in parts:
+        terms.append(f"{column} IS NULL")
+    return " OR ".join(terms) or "false"
+
+
+def in_list(values) -> str:
+    return ", ".join(repr(v) for v in sorted(values))
 
 
 def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:
@@ -348,6 +435,8 @@ def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:
 
     for table in TABLES:
         empty = BY_KIND[table.kinds[0]].empty_bronze_sql()
+        if table.parsed:
+            empty = f"SELECT *{''.join(f', {sql} AS {name}' for name, sql in table.parsed)} FROM ({empty})"
         con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
                     f"SELECT * FROM ({table.select.format(bronze=f'({empty})')}) WHERE false")
     rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"

@@ -15,7 +15,7 @@ from helpers import lake_lines, one
 from nova_pipeline.build import build
 from nova_pipeline.config import load_config
 from nova_pipeline.demo import ESTOQUE, FORECAST, SUPRIMENTOS, demo_file
-from nova_pipeline.silver import SilverStore
+from nova_pipeline.silver import SilverStore, served_by_bronze
 
 REAL = demo_file(SUPRIMENTOS).read_bytes().decode("cp1252").splitlines()
 HEADER, LINES = REAL[0], REAL[1:]
@@ -185,8 +185,12 @@ def test_a_small_drop_rewrites_only_its_partitions(tmp_path):
     # the replaced partition's old file is gone at the next build's start; nothing else is touched
     build(cfg)
     files = {p.relative_to(store.root).as_posix() for p in store.root.rglob("*.parquet")}
-    assert files == {f for fs in after.values() for f in fs} | \
+    named = {f for fs in after.values() for f in fs} | \
         {f for t, parts in store.manifest()["tables"].items() if t != "requisition" for fs in parts.values() for f in fs}
+    assert files == {f for f in named if not served_by_bronze(f)}
+    # the other months are still served by the first export's bronze file (a full build of one export)
+    assert {f for fs in before.values() for f in fs} == {f for f in named if served_by_bronze(f)}
+    assert all((store.root / f).is_file() for f in named if served_by_bronze(f))
 
 
 def test_all_history_figures_from_summaries_equal_the_lines(built_demo):
@@ -301,6 +305,38 @@ def test_every_way_of_staging_an_export_gives_the_same_warehouse(tmp_path, monke
     for other in built[1:]:
         assert assert_same_warehouse(built[0], other, also_skip=frozenset({("meta", "source_files")}),
                                      ignore=("ingested_at",)) >= 20
+
+
+def test_one_export_is_served_by_its_bronze_file_and_equals_a_written_silver(tmp_path, monkeypatch):
+    """A site's first export (with repeated and rejected lines) is not copied into silver: its bronze file
+    serves every month. The lines, their keys and every table equal those of a site whose silver was
+    written from the same export (staged, as before bronze held the parsed values)."""
+    bad = LINES[5] + ";one field too many"
+    export = LINES[:1200] + LINES[:4] + [bad] + LINES[10:12]
+    sites = []
+    for name, served in (("served", True), ("written", False)):
+        cfg = make_site(tmp_path / name)
+        with monkeypatch.context() as m:
+            if not served:
+                _staged_then_written(m)
+            _export(cfg, "suprimentos_2025.csv", export)
+            assert build(cfg).outcome == "published"
+        entries = {f for fs in SilverStore(cfg.lake).manifest()["tables"]["requisition"].values() for f in fs}
+        assert all(served_by_bronze(f) for f in entries) is served and len(entries) >= 1
+        assert bool(list((cfg.lake / "silver" / "requisition").rglob("*.parquet"))) is not served
+        sites.append(cfg)
+    rows = [_silver_rows(cfg) for cfg in sites]
+    assert rows[0] == rows[1]
+    assert len(rows[0]) == len(export) - 1  # the repeated lines stay separate lines; one line rejected
+    assert assert_same_warehouse(sites[0].warehouse / "current.duckdb", sites[1].warehouse / "current.duckdb",
+                                 also_skip=frozenset({("meta", "source_files")}), ignore=("ingested_at",)) >= 20
+    # the next export into one of its months rewrites that month only; the bronze file serves the others
+    daily = [line.replace(line.split(";")[8], "999999", 1) for line in LINES[100:103]]
+    _export(sites[0], "suprimentos_daily.csv", daily)
+    assert build(sites[0]).outcome == "published"
+    after = SilverStore(sites[0].lake).manifest()["tables"]["requisition"]
+    assert any(served_by_bronze(fs[0]) for fs in after.values()) and not all(served_by_bronze(fs[0]) for fs in after.values())
+    assert len(_silver_rows(sites[0])) == len(_distinct_lines([[line for line in export if line != bad], daily]))
 
 
 def test_a_lake_of_the_earlier_bronze_layout_keeps_its_keys(tmp_path, monkeypatch):

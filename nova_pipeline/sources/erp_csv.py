@@ -118,8 +118,9 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     """Stage the file as `<kind>_ok` (a view with the bronze columns, all text) and the temp table `<kind>_rejected`.
 
     A kind without a unique key (the supplies export) is written to `bronze.tmp` in the same pass that
-    checks it: every line with its number, fields, content hash and reason (NULL when loaded; the raw
-    text kept for rejected lines only). Its occurrence numbers are left to silver (`silver.bronze_sql`).
+    checks it: every line with its number, fields, content hash, reason (NULL when loaded; the raw text
+    kept for rejected lines only) and parsed values (`_p_<column>`: silver reads them instead of parsing
+    the text again). Its occurrence numbers are left to silver (`silver.bronze_sql`).
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
     """
     encoding = detect_encoding(path)
@@ -140,6 +141,8 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
         arms = " ".join(a for c in kind.columns for a in _reason_sql(c, max_number))
         names = ", ".join(f'"{c.name}"' for c in kind.columns)
+        # the parsed values are kept (bronze holds them next to the text, so silver does not parse again)
+        kept = "".join(f', "_p_{c.name}"' for c in kind.columns if c.type != "text")
         # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
         raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
         # Numbered lines first: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines) but
@@ -172,7 +175,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             ), cols AS (
                 SELECT line_number, raw, parts, quoted, {select_cols} FROM fields
             ), checked AS (
-                SELECT line_number, raw, {names},
+                SELECT line_number, raw, {names}{kept},
                     -- the md5 of the trimmed fields joined by chr(31); an unquoted line without spaces around
                     -- its fields is exactly those fields joined by ';', so it is hashed from the line itself
                     md5(CASE WHEN NOT quoted AND strpos(raw, ' ;') = 0 AND strpos(raw, '; ') = 0
@@ -188,7 +191,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                     END AS reason
                 FROM (SELECT *, {parsed} FROM cols)
             )
-            SELECT line_number, {raw_kept}, {names}, content_hash, reason FROM checked
+            SELECT line_number, {raw_kept}, {names}, content_hash, reason{kept} FROM checked
             """
         drop_temp(con, "_typed")
         if bronze is not None and not kind.unique:  # straight to bronze: the lines are written once
