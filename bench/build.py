@@ -4,7 +4,8 @@ in the same run, whole processes, median of several runs, peak RSS from /usr/bin
 - full build of a resampled 1,000,000-line export (26,660 items, 2023-01..2025-10, cp1252) and a stock
   snapshot: budget <= 2x the bare load, <= 0.5x pandas, peak RSS below pandas'
 - the same at 10,000,000 lines: budget <= 5x the bare load, peak RSS <= 1 GiB
-- into that 10M warehouse: a daily 1,000-line export, a stock snapshot, an ML drop: each <= 5 s, <= 1 GiB
+- into that 10M warehouse: a daily 1,000-line export (a new month, and the month on hand), a stock
+  snapshot, an ML drop: each <= 5 s, <= 1 GiB
 - the version file against the CSV's bytes: <= 50 % (aim 25 %)
 
 NOVA_BENCH_SIZES=1000000,10000000 (default) and NOVA_BENCH_RUNS=3 change what is measured.
@@ -119,9 +120,13 @@ def main() -> int:
 
             if lines == max(sizes):
                 drops = {"daily 1,000-line export": data / "suprimentos_2025-11-03.csv",
+                         "1,000-line export into the month on hand": data / "suprimentos_2025-10-31.csv",
                          "stock snapshot": data / "estoque_2025-11-03.csv",
                          "ML forecast drop": data / "forecast_2025-11-03.parquet"}
                 make_daily_export(drops["daily 1,000-line export"], 1_000)
+                # the same, dated the export's last day: it merges into a month holding ~300,000 lines (a
+                # plant's daily export during a month), where the one above starts a new month
+                make_daily_export(drops["1,000-line export into the month on hand"], 1_000, day="2025-10-31", seed=8)
                 make_resampled_stock(drops["stock snapshot"], export, day="03/11/2025", seed=12)
                 make_forecast_for(drops["ML forecast drop"], export)
                 print(f"  into the {lines:,}-line warehouse (each on a fresh copy of it):", flush=True)

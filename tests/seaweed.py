@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class Weed:
                                                        "filer_grpc", "s3", "s3_grpc")}
         self.identity = root / "s3.json"
         self.proc: subprocess.Popen | None = None
+        self.tmp: Path | None = None  # weed's TMPDIR (its logs), removed by stop()
 
     @property
     def endpoint(self) -> str:
@@ -57,8 +59,10 @@ class Weed:
                "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}", f"-s3.config={self.identity}",
                "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.volumeSizeLimitMB=64", "-volume.max=0",
                f"-filer.localSocket={self.root / 'filer.sock'}"]
+        # weed writes its logs to TMPDIR: a folder of its own, removed by stop(), not /tmp
+        self.tmp = Path(tempfile.mkdtemp(prefix="weed-"))
         self.proc = subprocess.Popen(cmd, stdout=open(self.root / "weed.log", "ab"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env={**os.environ, "TMPDIR": str(self.tmp)})
         deadline = time.monotonic() + wait
         client = self.client()
         while True:
@@ -81,6 +85,13 @@ class Weed:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+        # its local gRPC sockets are always /tmp/seaweedfs-<service>-<port>.sock, named by our ports
+        for port in self.ports.values():
+            for sock in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                sock.unlink(missing_ok=True)
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
 
     def client(self):
         from minio import Minio
