@@ -162,3 +162,22 @@ def test_report_from_the_repository_after_make_demo_points_at_the_demo(tmp_path)
     (tmp_path / "demo-site" / "config.toml").write_text("")
     result = nova_tui("report", "reorder", cwd=tmp_path)
     assert result.returncode == 1 and "nova-tui --config demo-site/config.toml" in result.stderr
+
+
+def test_rows_read_in_batches_share_repeated_values_and_equal_the_query():
+    """queries.slot_rows over more than one fetch batch: every value equals DuckDB's, and a column with few
+    distinct values holds one object per value across the batches."""
+    from nova_tui import queries
+
+    con = duckdb.connect()
+    try:
+        sql = ("SELECT i AS n, 'item ' || i AS item_id, ['stockout', 'ok'][i % 2 + 1] AS status, "
+               "DATE '2025-10-31' AS as_of, (i % 7) * 1.5 AS z, i * 0.25 AS qty FROM range(7000) t(i) ORDER BY i")
+        rows = queries.slot_rows(con, sql)
+        expected = con.execute(sql).fetchall()
+    finally:
+        con.close()
+    names = ("n", "item_id", "status", "as_of", "z", "qty")
+    assert [tuple(r[k] for k in names) for r in rows] == expected
+    for column in ("status", "as_of", "z"):
+        assert len({id(r[column]) for r in rows}) == len({r[column] for r in rows}), column
