@@ -36,7 +36,8 @@ import duckdb
 from .bronze import atomic_write, fsync_file
 from .db import sql_path
 from .errors import WarehouseError
-from .sources.erp_csv import with_occurrence
+from .sources import SUPRIMENTOS
+from .sources.erp_csv import parsed_columns, with_occurrence
 
 log = logging.getLogger("nova.silver")
 
@@ -90,9 +91,7 @@ TABLES: tuple[SilverTable, ...] = (
            FROM {bronze}""",
         key="requisition_key", winner="ingested_at, source_file, source_line",
         partition="coalesce(strftime(request_date, '%Y-%m'), 'none')", unique_in_drop=True,
-        parsed=(("_p_quantity", "br_number(quantity)"), ("_p_required_date", "br_date(required_date)"),
-                ("_p_request_date", "br_date(request_date)"), ("_p_purchase_date", "br_date(purchase_date)")),
-        bronze_date="_p_request_date"),
+        parsed=parsed_columns(SUPRIMENTOS), bronze_date="_p_request_date"),
     # One row per snapshot date, depot and item; a snapshot delivered twice keeps its newest delivery.
     SilverTable(
         "stock", ("estoque",),
@@ -288,7 +287,9 @@ class SilverStore:
     def _merge_table(self, con, table: SilverTable, bronze_files: list[str], old: dict, new: dict,
                      build_id: str) -> tuple[Path, dict[str, int]]:
         """Write the table's new file; return it with its rows per partition (each now served by it)."""
-        bronze = bronze_sql(con, [Path(f) for f in bronze_files], table.parsed)
+        files = [Path(f) for f in bronze_files]
+        names = parquet_columns(con, files)
+        bronze = bronze_sql(con, files, table.parsed, names)
         incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
         if held or len(bronze_files) > 1 or not table.unique_in_drop:
@@ -300,7 +301,7 @@ class SilverStore:
                 source = f"SELECT * FROM {self.relation(table.name, old, set(parts))} UNION ALL BY NAME {source}"
             rows = (f"SELECT *, {table.partition} AS part FROM ({source}) "
                     f"QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY {table.winner}) = 1")
-        elif table.bronze_date and table.parsed[0][0] in parquet_columns(con, [file := Path(bronze_files[0])])[str(file)]:
+        elif table.bronze_date and table.parsed[0][0] in names[str(file := files[0])]:
             # One drop, checked and parsed into its bronze file, into an empty table: that file serves its
             # partitions as they are (a full build of one 10,000,000-line export writes its lines once, not
             # twice). A later drop into one of them rewrites that partition into a silver file.
@@ -361,13 +362,15 @@ class SilverStore:
             con.execute("DROP TABLE _demand")
 
 
-def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[tuple[str, str], ...] = ()) -> str:
+def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[tuple[str, str], ...] = (),
+               names: dict[str, set[str]] | None = None) -> str:
     """The rows of these bronze files as silver reads them, with the `parsed` columns. A supplies export
     checked straight into bronze (its file has a `reason` column and holds every line, the rejected ones
     too) is read for its loaded lines, numbered by with_occurrence per export (sha256) as ingestion
     numbers the others; files written by the other readers, or before this layout, hold loaded rows with
-    their occurrence already. Files from before the parsed values were kept get them from their text."""
-    names = parquet_columns(con, files)
+    their occurrence already. Files from before the parsed values were kept get them from their text.
+    `names`: the files' columns (parquet_columns), when the caller read them already."""
+    names = names or parquet_columns(con, files)
 
     def has(f: Path, column: str) -> bool:
         return column in names[str(f)]

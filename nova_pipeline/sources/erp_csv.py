@@ -61,10 +61,11 @@ def map_header(kind: CsvKind, header: str) -> dict[str, int]:
     return positions
 
 
-def _parsed_sql(col: Column) -> str:
-    """Each typed value parsed once (the same macros silver uses), as _p_<name>."""
-    fn = "br_number" if col.type == "number" else "br_date"
-    return f'{fn}("{col.name}") AS "_p_{col.name}"'
+def parsed_columns(kind: CsvKind) -> tuple[tuple[str, str], ...]:
+    """(`_p_<name>`, SQL over the text) for each typed column: every value is parsed once, by the check,
+    and the supplies export's bronze file keeps the results for silver (silver.TABLES' `parsed`)."""
+    return tuple((f"_p_{c.name}", f'{"br_number" if c.type == "number" else "br_date"}("{c.name}")')
+                 for c in kind.columns if c.type != "text")
 
 
 def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
@@ -138,11 +139,11 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         n_fields = len(header.split(";"))
         # Quoted lines (few) go through the regex and unquoting; the rest through a plain split.
         select_cols = ", ".join(f'f[{positions[c.name]}] AS "{c.name}"' for c in kind.columns)
-        parsed = ", ".join(_parsed_sql(c) for c in kind.columns if c.type != "text")
+        parsed = ", ".join(f'{sql} AS "{name}"' for name, sql in parsed_columns(kind))
         arms = " ".join(a for c in kind.columns for a in _reason_sql(c, max_number))
         names = ", ".join(f'"{c.name}"' for c in kind.columns)
         # the parsed values are kept (bronze holds them next to the text, so silver does not parse again)
-        kept = "".join(f', "_p_{c.name}"' for c in kind.columns if c.type != "text")
+        kept = "".join(f', "{name}"' for name, _ in parsed_columns(kind))
         # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
         raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
         # Numbered lines first: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines) but
