@@ -21,7 +21,8 @@ from .db import connect, insert_rows, run_script, sql_path, sql_text
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import discover, ingest
 from .progress import Progress, silent
-from .silver import SUMMARIES, MergeResult, SilverStore, create_empty_views
+from .silver import MergeResult, SilverStore, create_empty_views
+from .silver_tables import SUMMARIES
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"

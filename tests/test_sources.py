@@ -11,7 +11,7 @@ from helpers import warehouse
 from nova_pipeline.build import build
 from nova_pipeline.config import SCHEMA
 from nova_pipeline.demo import make_demo
-from nova_pipeline.silver import TABLES
+from nova_pipeline.silver_tables import TABLES
 from nova_pipeline.sources.registry import SOURCES
 
 

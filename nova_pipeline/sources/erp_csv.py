@@ -63,7 +63,7 @@ def map_header(kind: CsvKind, header: str) -> dict[str, int]:
 
 def parsed_columns(kind: CsvKind) -> tuple[tuple[str, str], ...]:
     """(`_p_<name>`, SQL over the text) for each typed column: every value is parsed once, by the check,
-    and the supplies export's bronze file keeps the results for silver (silver.TABLES' `parsed`)."""
+    and the supplies export's bronze file keeps the results for silver (silver_tables.TABLES' `parsed`)."""
     return tuple((f"_p_{c.name}", f'{"br_number" if c.type == "number" else "br_date"}("{c.name}")')
                  for c in kind.columns if c.type != "text")
 

@@ -4,7 +4,7 @@ which date says what period it covers, how a file is staged, and how old it may 
 Ingestion iterates SOURCES; the config's [freshness] defaults come from here; each build writes
 the table into the file (meta.sources, with the limits in force), so the dashboard and `status`
 read the limits there instead of keeping copies. Adding a kind means adding one Source here, its
-reader, and its silver table (nova_pipeline/silver.py).
+reader, and its silver table (nova_pipeline/silver_tables.py).
 """
 from __future__ import annotations
 
