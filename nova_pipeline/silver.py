@@ -263,9 +263,8 @@ def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[
 
 def parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, set[str]]:
     """Each file's column names (from the footers), by str(file)."""
-    listed = ", ".join(repr(sql_path(f)) for f in files)
     names: dict[str, set[str]] = {str(f): set() for f in files}
-    for file, name in con.execute(f"SELECT file_name, name FROM parquet_schema([{listed}])").fetchall():
+    for file, name in con.execute(f"SELECT file_name, name FROM parquet_schema([{_listed(files)}])").fetchall():
         names.setdefault(file, set()).add(name)
     return names
 
@@ -302,7 +301,12 @@ def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:
     if not files:
         return ""
     union = ", union_by_name=true" if union_by_name else ""
-    return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], hive_partitioning=false{union})"
+    return f"read_parquet([{_listed(files)}], hive_partitioning=false{union})"
+
+
+def _listed(files: list[Path]) -> str:
+    """The files as the items of a SQL list literal."""
+    return ", ".join(repr(sql_path(f)) for f in files)
 
 
 def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -109,7 +109,7 @@ class ListTable(DataTable):
 
     def _shared_cell(self, text: str, numeric: bool) -> Text:
         """Cells with the same text share one Text (rendering never changes it): families, units, statuses,
-        dates and round quantities repeat down a 2,000-row list (bench/tui.py: idle memory)."""
+        dates and round quantities repeat down a 1,000-row list (bench/tui.py: idle memory)."""
         key = (text, numeric)
         cell = self._texts.get(key)
         if cell is None:
