@@ -21,7 +21,7 @@ from .db import connect, insert_rows, run_script, sql_path, sql_text
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import discover, ingest
 from .progress import Progress, silent
-from .silver import MergeResult, SilverStore, create_empty_views
+from .silver import MergeResult, SilverStore, create_empty_views, parquet_sql
 from .silver_tables import SUMMARIES
 
 log = logging.getLogger("nova.build")
@@ -240,7 +240,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     else:
         con.execute("CREATE TABLE meta.rejected_rows (sha256 VARCHAR, file_name VARCHAR, line_number BIGINT, reason VARCHAR, raw_line VARCHAR)")
     progress("build", 1, steps)
-    merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"], copied)
+    merged = merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"], copied)
     run_script(con, "silver")
     progress("build", 2, steps)
     meta.holiday_calendar(con)
@@ -262,9 +262,9 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "default_lead_time_days": r["default_lead_time_days"],
         "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
     })
-    replay_inputs = _replay_inputs(lake, r)
-    reuse = not full and _reuse_replay(con, replay_inputs)
-    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse})
+    replay_inputs = _replay_inputs(con, r)
+    carry = _carry_replay(con, lake, replay_inputs, full or merged.full)
+    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": carry})
     progress("build", 3, steps)
     meta.write_meta(con, cfg, version, previous, n_new, replay_inputs)
     progress("build", 4, steps)
@@ -279,35 +279,51 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     return results
 
 
-def _replay_inputs(lake: Lake, r: dict) -> str:
-    """What the service replay reads besides the items' own figures: the requisition summaries' files
-    (daily demand, items' first days), its parameters and its SQL. Kept in meta.build.replay_inputs."""
-    tables = SilverStore(lake.root).manifest()["tables"]
-    key = {"req_demand": tables.get("req_demand", {}), "req_item": tables.get("req_item", {}),
-           "history_days": r["history_days"], "replay_weeks": r["replay_weeks"],
+def _replay_inputs(con, r: dict) -> str:
+    """What the service replay reads besides each item's own figures and daily demand: its parameters,
+    its SQL and the first day of the history (its review points start there). Kept in
+    meta.build.replay_inputs."""
+    first_day = con.execute("SELECT min(first_d) FROM sum_req_item").fetchone()[0]
+    key = {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "first_day": str(first_day),
            "sql": hashlib.sha1(sql_text("replay").encode()).hexdigest()}
     return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def _reuse_replay(con, replay_inputs: str) -> bool:
-    """Copy the serving version's replay when nothing it reads changed (an ML drop, a public series):
-    the same inputs and, item by item, the same class, lead time, its spread, z, level and as-of."""
-    if not meta.has_prev(con):
+REPLAY_FIGURES = "item_id, as_of, lead_time_days, lead_time_std, z, service_level, demand_class"
+
+
+def _carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
+    """Carry the serving version's replay over, item by item, when it read the same inputs
+    (`_replay_inputs`). An item's replay reads only its own figures (class, lead time, its spread, z,
+    level, as-of) and its own daily demand, and its demand changes only through lines of a supplies
+    drop the serving version did not hold. So the items requested in such a drop, and those whose
+    figures changed, are recomputed (temp table replay_redo); every other item's row is copied
+    (replay_carried). Returns False (everything computed) for a full build (silver rebuilt: lines may
+    read differently) or when there is nothing to carry from."""
+    con.execute("CREATE OR REPLACE TEMP TABLE replay_redo (item_id VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE replay_carried (item_id VARCHAR)")
+    if full or not meta.has_prev(con):
         return False
-    cols = "item_id, as_of, lead_time_days, lead_time_std, z, service_level, demand_class"
     try:
         if con.execute("SELECT replay_inputs FROM prev.meta.build").fetchone()[0] != replay_inputs:
             return False
-        differ = con.execute(f"""SELECT count(*) FROM (
-            (SELECT {cols} FROM gold.reorder_status EXCEPT ALL SELECT {cols} FROM prev.gold.reorder_status)
-            UNION ALL
-            (SELECT {cols} FROM prev.gold.reorder_status EXCEPT ALL SELECT {cols} FROM gold.reorder_status))""").fetchone()[0]
-        if differ:
-            return False
-        con.execute("CREATE TABLE gold.service_replay_item AS SELECT * FROM prev.gold.service_replay_item ORDER BY item_id")
+        new = [lake.resolve(p) for (p,) in con.execute(
+            "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND kind = 'suprimentos' "
+            "AND drop_key NOT IN (SELECT drop_key FROM prev.meta.source_files WHERE status = 'loaded')").fetchall()]
+        requested = (f"SELECT DISTINCT trim(item_id) FROM {parquet_sql(new, union_by_name=True)} UNION "
+                     if new else "")
+        con.execute(f"""INSERT INTO replay_redo {requested}
+            SELECT item_id FROM (SELECT {REPLAY_FIGURES} FROM gold.reorder_status
+                                 EXCEPT SELECT {REPLAY_FIGURES} FROM prev.gold.reorder_status)""")
+        con.execute("CREATE OR REPLACE TEMP TABLE replay_carried AS SELECT p.* FROM prev.gold.service_replay_item p "
+                    "SEMI JOIN gold.reorder_status USING (item_id) ANTI JOIN replay_redo USING (item_id)")
     except duckdb.Error:  # a version from before the replay or its record: computed
+        con.execute("DELETE FROM replay_redo")
+        con.execute("CREATE OR REPLACE TEMP TABLE replay_carried (item_id VARCHAR)")
         return False
-    log.info("event=replay_reused")
+    carried, redo = con.execute("SELECT (SELECT count(*) FROM replay_carried), "
+                                "(SELECT count(*) FROM replay_redo)").fetchone()
+    log.info("event=replay_reused carried=%d recomputed=%d", carried, redo)
     return True
 
 

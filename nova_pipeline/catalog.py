@@ -288,8 +288,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "as_of_days": "[freshness] as_of_days: an as-of date older than this many days is stale data",
         "as_of_critical_days": "[freshness] as_of_critical_days: older than this, stale data is critical",
         "site_id": "[site] id: which plant built this file (NULL when not set)", "site_name": "[site] name",
-        "replay_inputs": "hash of what the service replay read (summaries' files, parameters, SQL): the next "
-                         "build copies the replay when it is unchanged",
+        "replay_inputs": "hash of what the service replay read besides each item's figures and demand (history's "
+                         "first day, parameters, SQL): when the next build's is equal, it copies the replay of every "
+                         "item its new exports do not request and whose figures did not change",
     }),
     "meta.build_history": ("The recent builds, carried from version to version.", {
         "version": "version number", "built_at": "build time", "as_of": "as-of date", "new_inputs": "new drops",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -365,10 +366,28 @@ def test_a_lake_of_the_earlier_bronze_layout_keeps_its_keys(tmp_path, monkeypatc
     assert _silver_rows(sites[0]) == rows[1]
 
 
+def _replay_log(caplog) -> tuple[int, int] | None:
+    """(items carried, items recomputed) from the build's event=replay_reused line, or None."""
+    for r in caplog.records:
+        m = re.search(r"event=replay_reused carried=(\d+) recomputed=(\d+)", r.getMessage())
+        if m:
+            return int(m[1]), int(m[2])
+    return None
+
+
+def _full_copy(cfg, where: Path):
+    """A copy of the site rebuilt with --full (the reference an incremental build must equal)."""
+    shutil.copytree(cfg.source.parent, where, symlinks=True)
+    full_cfg = load_config(where / "config.toml")
+    assert build(full_cfg, full=True).outcome == "published"
+    return full_cfg
+
+
 def test_an_ml_drop_reuses_the_replay_and_gives_a_full_rebuilds_answers(tmp_path, caplog):
     """Nothing the service replay reads changes with a new forecast: the build copies the serving
     version's replay (meta.build.replay_inputs and every item's class, lead time, z and level equal),
-    and the warehouse equals a full rebuild of the same inputs. A new export recomputes it."""
+    and the warehouse equals a full rebuild of the same inputs. A new export recomputes the items it
+    requests (and those whose figures it changes) and carries the others: a full rebuild agrees."""
     cfg = make_site(tmp_path / "site", with_data=True)
     assert build(cfg).outcome == "published"
     with duckdb.connect() as con:  # the ML environment's next run: a day later, the forecasts 10 % higher
@@ -377,7 +396,8 @@ def test_an_ml_drop_reuses_the_replay_and_gives_a_full_rebuilds_answers(tmp_path
                     f"TO '{cfg.ml_drops / 'forecast_next.parquet'}' (FORMAT parquet)")
     with caplog.at_level(logging.INFO, logger="nova.build"):
         assert build(cfg).outcome == "published"
-    assert any("event=replay_reused" in r.getMessage() for r in caplog.records)
+    items = _count(cfg, "gold.service_replay_item")
+    assert _replay_log(caplog) == (items, 0) and items >= 50
     copy = tmp_path / "copy"
     shutil.copytree(cfg.source.parent, copy, symlinks=True)
     full_cfg = load_config(copy / "config.toml")
@@ -386,8 +406,32 @@ def test_an_ml_drop_reuses_the_replay_and_gives_a_full_rebuilds_answers(tmp_path
         assert build(full_cfg, full=True).outcome == "published"
     assert not any("event=replay_reused" in r.getMessage() for r in caplog.records)
     assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+    # A line of 5,000 padlocks in January 2025: in the replay's year, before the 180-day history window,
+    # without a purchase. Item 010013's class, lead time and level stay, but its replay changes: only
+    # knowing which items a drop requests (not their figures) recomputes it.
     caplog.clear()
-    _export(cfg, "suprimentos_more.csv", [LINES[5].replace(LINES[5].split(";")[8], "777777", 1)])
+    line = next(x for x in LINES if x.split(";")[1].strip() == "010013").split(";")
+    line[5], line[8], line[9], line[10] = "5000", "888888", "15/01/2025", ""
+    before = _replay_row(cfg, "010013")
+    _export(cfg, "suprimentos_more.csv", [";".join(line)])
     with caplog.at_level(logging.INFO, logger="nova.build"):
         assert build(cfg).outcome == "published"
-    assert not any("event=replay_reused" in r.getMessage() for r in caplog.records)
+    after = _replay_row(cfg, "010013")
+    assert after[:6] == before[:6] and after[6:] != before[6:]  # same figures, another replay
+    carried, recomputed = _replay_log(caplog)
+    assert 1 <= recomputed < 20 and carried + recomputed >= items
+    full_cfg = _full_copy(cfg, tmp_path / "copy2")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+
+
+def _replay_row(cfg, item: str) -> tuple:
+    """The item's figures the replay reads, then its replay (points, points kept)."""
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        return con.execute("SELECT r.as_of, r.demand_class, r.lead_time_days, r.lead_time_std, r.z, r.service_level, "
+                           "s.points, s.points_kept FROM gold.reorder_status r JOIN gold.service_replay_item s "
+                           "USING (item_id) WHERE item_id = ?", [item]).fetchone()
+
+
+def _count(cfg, table: str) -> int:
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -1,8 +1,8 @@
 -- After gold.sql: the service replay (section 6), forecast accuracy and stock health, over the history.
--- Parameters: $history_days, $replay_weeks, $reuse_replay. With $reuse_replay (set by build.py when
--- nothing the replay reads changed since the serving version: an ML drop), gold.service_replay_item
--- was copied from that version already, and the replay's points are not computed again; stock health
--- computes its own cumulative sums then.
+-- Parameters: $history_days, $replay_weeks, $reuse_replay. With $reuse_replay (set by build.py when the
+-- serving version's replay read the same inputs), the items in replay_redo are computed and every other
+-- item's row is the serving version's (replay_carried: an ML drop carries all of them, a daily export
+-- all but the items it requests); stock health then computes its own cumulative sums.
 
 -- Service replay (section 6): would the method, run at each weekly review point t = A − 7k over the
 -- history, have covered the demand of the ⌈L⌉ days after t? d_t and s_t from the W days before t,
@@ -13,7 +13,8 @@
 -- [reorder] replay_weeks bounds k (0: every week the data allows, as the contract says).
 CREATE TEMP TABLE replay_items AS
 SELECT row_number() OVER (ORDER BY item_id)::INTEGER AS ik, item_id, as_of, lead_time_days AS lt,
-       ceil(lead_time_days)::INTEGER AS lt_days, lead_time_std AS s_l, z, service_level, demand_class
+       ceil(lead_time_days)::INTEGER AS lt_days, lead_time_std AS s_l, z, service_level, demand_class,
+       NOT $reuse_replay OR item_id IN (SELECT item_id FROM replay_redo) AS redo
 FROM gold.reorder_status;
 
 CREATE TEMP TABLE replay_bounds AS
@@ -25,7 +26,7 @@ CREATE TEMP TABLE replay_cum AS
 SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
 FROM (SELECT i.ik, d."date", d.quantity AS q
       FROM sum_req_demand d JOIN replay_items i USING (item_id), replay_bounds b
-      WHERE (b.oldest IS NULL OR d."date" > b.oldest) AND NOT $reuse_replay)
+      WHERE (b.oldest IS NULL OR d."date" > b.oldest) AND i.redo)
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
 
 -- the same cumulative sums reaching back to the oldest stock snapshot's window (few dates, any age);
@@ -50,7 +51,7 @@ FROM (SELECT i.ik, i.lt_days, i.as_of, (i.as_of - 7 * k::INTEGER) AS t
       FROM replay_items i, replay_bounds b,
            range(1, CASE WHEN $replay_weeks > 0 THEN $replay_weeks + 1
                          ELSE greatest(1, (i.as_of - b.first_day) // 7 + 2) END) r(k)
-      WHERE b.first_day IS NOT NULL AND NOT $reuse_replay), replay_bounds b
+      WHERE b.first_day IS NOT NULL AND i.redo), replay_bounds b
 WHERE t + lt_days - 1 <= as_of AND t - $history_days >= b.first_day;
 
 -- The three look-ups of each point (the day before t, the day before its window, the last day of its
@@ -74,12 +75,15 @@ FROM (SELECT *, s1 / $history_days AS d_t, greatest(0, (s2 - s1 * s1 / $history_
       FROM replay_sums WHERE s1 > 0) r
 JOIN replay_items i USING (ik);
 
-CREATE TABLE IF NOT EXISTS gold.service_replay_item AS
-SELECT r.item_id, r.demand_class, r.service_level, count(c.t)::BIGINT AS points,
-       count(c.t) FILTER (c.kept)::BIGINT AS points_kept,
-       count(c.t) FILTER (c.kept) / nullif(count(c.t), 0) AS share_kept
-FROM gold.reorder_status r LEFT JOIN replay_checked c USING (item_id)
-GROUP BY ALL ORDER BY item_id;
+CREATE TABLE gold.service_replay_item AS
+SELECT * FROM (
+    SELECT r.item_id, r.demand_class, r.service_level, count(c.t)::BIGINT AS points,
+           count(c.t) FILTER (c.kept)::BIGINT AS points_kept,
+           count(c.t) FILTER (c.kept) / nullif(count(c.t), 0) AS share_kept
+    FROM gold.reorder_status r ANTI JOIN replay_carried k USING (item_id) LEFT JOIN replay_checked c USING (item_id)
+    GROUP BY ALL
+    UNION ALL BY NAME SELECT * FROM replay_carried
+) ORDER BY item_id;
 
 CREATE TABLE gold.service_replay AS
 SELECT demand_class, count(*) FILTER (points > 0)::BIGINT AS items, sum(points)::BIGINT AS points,
