@@ -23,6 +23,7 @@ def connect(path: str | Path = ":memory:", read_only: bool = False, threads: int
     if threads:
         config["threads"] = threads
     con = duckdb.connect(str(path), read_only=read_only, config=config)
+    con.execute("SET enable_progress_bar = false")  # it would be drawn into the service's log on a long statement
     if not read_only:
         con.execute(sql_text("macros"))
     return con

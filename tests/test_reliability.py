@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import STOCK_HEADER, lock_holder, make_site, run_cli, write_export
 from helpers import one, warehouse
 
@@ -59,6 +60,34 @@ def test_a_line_over_duckdbs_limit_is_a_rejected_row_and_the_rest_publishes(site
         assert one(con, "SELECT count(*) FROM gold.fact_requisition") == 3
         # the raw line kept for the operator is an excerpt, not 2 MB in the file analysts copy
         assert one(con, "SELECT max(strlen(raw_line)) FROM meta.rejected_rows") < 1000
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_every_line_keeps_its_number_however_many_threads_read_the_export(tmp_path, threads):
+    """The export is read once per thread, each read keeping every k-th line by its number: with 1, 2 or
+    3 threads, each line has the file's line number (the header is line 1), its fields and its reason."""
+    quoted = '"ALMOX";010827;"TUBO ""1/2""";MATERIAL CIVIL;FORN A;2;UN;;1;04/10/2025;07/10/2025'
+    block = [GOOD[0], "", _line("x"), quoted, "   ", _line("3", desc="X" * 70_000), GOOD[1], _line("5"), "a;b"]
+    results = []
+    for k in (2, threads):
+        cfg = make_site(tmp_path / f"threads{k}")
+        cfg.source.write_text(cfg.source.read_text() + f"\n[build]\nthreads = {k}\n")
+        cfg = load_config(cfg.source)
+        write_export(cfg.landing / "suprimentos_x.csv", block * 3 + [GOOD[0]])
+        assert build(cfg).outcome == "published"
+        with warehouse(cfg) as con:
+            results.append((
+                con.execute("SELECT line_number, reason, raw_line FROM meta.rejected_rows ORDER BY 1").fetchall(),
+                con.execute("SELECT source_line, item_id, description, quantity FROM gold.fact_requisition ORDER BY 1").fetchall(),
+                con.execute("SELECT rows_read, rows_loaded, rows_rejected FROM meta.source_files").fetchall()))
+    assert results[0] == results[1]
+    rejected, loaded, counts = results[0]
+    # line 1 is the header; per block of 9 lines: 2 loaded, 3 and 6 blank, 4 not a number, 5 quoted (loaded),
+    # 7 too long, 8 and 9 loaded, 10 short
+    assert [r[0] for r in rejected] == [n + 9 * b for b in range(3) for n in (4, 7, 10)]
+    assert "not a number" in rejected[0][1] and "bytes long" in rejected[1][1] and "expected 11 fields" in rejected[2][1]
+    assert [r[0] for r in loaded] == [n + 9 * b for b in range(3) for n in (2, 5, 8, 9)] + [29]
+    assert loaded[1][2] == 'TUBO "1/2"' and counts == [(22, 13, 9)]
 
 
 def test_a_drop_the_reader_cannot_take_is_rejected_with_its_reason_and_never_stops_later_builds(site, monkeypatch):
