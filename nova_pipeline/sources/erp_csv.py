@@ -8,6 +8,7 @@ keeps its real line number and its raw text, and loaded + rejected = rows read b
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         # keeping every k-th line by its number: k pipelines split, check and hash side by side in one
         # statement, and no line is held or spilled. (Numbering the lines into a temp table first, then
         # checking them in parallel, cost 4.1 s at 10,000,000 lines, spilling: 17.4 -> 12.7 s.)
-        k = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+        k = readers(con)
         reader = (f"read_csv('{sql_path(source)}', columns={{'raw': 'VARCHAR'}}, header=false, delim='{LINE_DELIM}', "
                   f"new_line='{newline}', quote='', escape='', auto_detect=false, strict_mode=false, "
                   f"encoding='{encoding.removesuffix('-sig')}', max_line_size={READ_LINE_LIMIT}, "
@@ -236,6 +237,22 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         raise
     finally:
         utf8.unlink(missing_ok=True)
+
+
+def readers(con: duckdb.DuckDBPyConnection) -> int:
+    """How many reads of an export side by side: one per DuckDB thread, as many as the memory limit holds
+    (each read holds about two buffers of READ_BUFFER; 8 of them under 512 MB ran out of memory)."""
+    threads, limit = con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
+    return max(1, min(int(threads), size_bytes(limit) // (2 * max(READ_BUFFER, 2 * READ_LINE_LIMIT))))
+
+
+def size_bytes(text: str) -> int:
+    """Bytes of a DuckDB size setting as it shows it ('488.2 MiB', '1.8 GiB', '512 bytes')."""
+    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)(i?)B?(ytes)?\s*", text, re.IGNORECASE)
+    if not m:
+        return 0
+    base = 1024 if m[3] or not m[2] else 1000
+    return int(float(m[1]) * base ** " KMGT".index(m[2].upper() or " "))
 
 
 def with_occurrence(rows: str, by: str | None = None) -> str:
