@@ -13,14 +13,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import STOCK_HEADER, lock_holder, make_site, run_cli, write_export
+from conftest import HEADER, STOCK_HEADER, lock_holder, make_site, run_cli, write_export
 from helpers import one, warehouse
 
 from nova_pipeline import publish
 from nova_pipeline.build import build, record_retry
 from nova_pipeline.config import load_config
 from nova_pipeline.operate import CRITICAL, OK, WARNING, check
-from nova_pipeline.sources import erp_csv
+from nova_pipeline.sources import erp_csv, text
 
 GOOD = [
     "ALMOX-BA;010825;PREGO;MATERIAL CIVIL;FORN A;10;UN;;1;02/10/2025;05/10/2025",
@@ -114,6 +114,33 @@ def test_a_drop_the_reader_cannot_take_is_rejected_with_its_reason_and_never_sto
     kept = list(site.quarantine.rglob("*__suprimentos_huge_line.csv"))
     assert len(kept) == 1 and kept[0].stat().st_size == (site.landing / "suprimentos_huge_line.csv").stat().st_size
     assert build(site).outcome == "nothing_new"  # not retried forever
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+@pytest.mark.parametrize("chunk", [None, 8])
+def test_a_lone_carriage_return_ends_its_line_and_loses_no_byte(site, monkeypatch, encoding, chunk):
+    """DuckDB's CRLF reading took a CR without its LF, and the byte after it, as a line end: 'BLOCO\\rGRANDE'
+    came out as 'BLOCO' and 'RANDE', silently. Such a CR now ends the line whole, as an editor shows it:
+    both halves are rejected rows with all their text, and the lines after keep the editor's numbers.
+    (chunk=8: the CR falls on a boundary of the reads that look for it.)"""
+    if chunk:
+        monkeypatch.setattr(text, "CHUNK", chunk)
+    head = "ALMOX-BA;010826;BLOCO"
+    lines = [GOOD[0], head + "\rGRANDE;MATERIAL CIVIL;FORN A;7;UN;;1;03/10/2025;06/10/2025", GOOD[1]]
+    if chunk:  # the CR is the last byte of a read
+        size = len((HEADER + "\r\n" + GOOD[0] + "\r\n").encode(encoding)) + len(head)
+        pad = -(size + 1) % chunk
+        lines[1] = head + "X" * pad + lines[1][len(head):]
+    write_export(site.landing / "suprimentos_cr.csv", lines, encoding=encoding)
+    assert build(site).outcome == "published"
+    rejected = _rejected(site, "suprimentos_cr.csv")
+    assert sorted(rejected) == [3, 4] and all("expected 11 fields" in r for r in rejected.values())
+    with warehouse(site) as con:
+        raws = dict(con.execute("SELECT line_number, raw_line FROM meta.rejected_rows").fetchall())
+        assert raws[3].startswith(head) and raws[4] == "GRANDE;MATERIAL CIVIL;FORN A;7;UN;;1;03/10/2025;06/10/2025"
+        assert con.execute("SELECT source_line, item_id FROM gold.fact_requisition ORDER BY 1").fetchall() == [
+            (2, "010825"), (5, "010826")]
+    assert _ledger(site)["suprimentos_cr.csv"][:4] == ("loaded", 4, 2, 2)
 
 
 # -- 2. duplicate keys inside one drop -------------------------------------------------------------

@@ -125,16 +125,16 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     the text again). Its occurrence numbers are left to silver (`silver.bronze_sql`).
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
     """
-    encoding = detect_encoding(path)
+    encoding, bare_cr = detect_encoding(path)
     utf8 = staging / (path.name + ".utf8")
     ok, rejected = f"{kind.kind}_ok", f"{kind.kind}_rejected"
     try:
-        source = path
-        if encoding == "cp1252":  # bytes 0x80-0x9F: DuckDB's latin-1 would refuse them
-            transcode(path, utf8, encoding)
-            source, encoding = utf8, "utf-8"
         # read with the file's own line end: CRLF, as the ERP writes, or LF
-        header, crlf = read_header(source, "utf-8-sig" if encoding.startswith("utf-8") else encoding)
+        header, crlf = read_header(path, "utf-8-sig" if encoding.startswith("utf-8") else encoding)
+        source = path
+        if encoding == "cp1252" or bare_cr:  # bytes 0x80-0x9F: DuckDB's latin-1 would refuse them; a lone CR
+            transcode(path, utf8, encoding, ("\r\n" if crlf else "\n") if bare_cr else None)
+            source, encoding = utf8, "utf-8"
         newline = "\\r\\n" if crlf else "\\n"
         positions = map_header(kind, header)
         n_fields = len(header.split(";"))
