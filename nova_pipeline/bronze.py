@@ -138,16 +138,17 @@ class Lake:
             leftover.unlink(missing_ok=True)
 
     # -- identity -------------------------------------------------------------------------------
-    def hash_of(self, path: Path, cache: dict, key: str | None = None) -> tuple[str, int]:
+    def hash_of(self, path: Path, cache: dict, key: str | None = None, hasher=None) -> tuple[str, int]:
         """sha256 of a file, remembered by (size, mtime) so unchanged drops are not re-read. `key` names
         the file in the cache: the drop's path relative to the site, so a site that is moved or restored
-        elsewhere does not re-read every export (a 10,000,000-line one costs about 2.5 s to hash)."""
+        elsewhere does not re-read every export (a 10,000,000-line one costs about 2.5 s to hash).
+        `hasher` (default sha256_file) may do more in the same read (text.hash_and_inspect)."""
         st = path.stat()
         key = key or str(path)
         hit = cache.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2], st.st_size
-        digest = sha256_file(path)
+        digest = (hasher or sha256_file)(path)
         cache[key] = [st.st_size, st.st_mtime_ns, digest]
         return digest, st.st_size
 

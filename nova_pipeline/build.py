@@ -23,6 +23,8 @@ from .ingest import discover, ingest
 from .progress import Progress, silent
 from .silver import MergeResult, SilverStore, create_empty_views, parquet_sql
 from .silver_tables import SUMMARIES
+from .sources.text import forget as forget_inspections
+from .sources.text import hash_and_inspect
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
@@ -167,8 +169,9 @@ def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
             if drop.key not in known_keys:
                 todo.append((drop, c.refused))
             continue
-        try:
-            sha, size = lake.hash_of(c.path, cache, c.rel)
+        try:  # an export is inspected (encoding, line ends) in the read that hashes it
+            sha, size = lake.hash_of(c.path, cache, c.rel,
+                                     hash_and_inspect if c.path.suffix.lower() == ".csv" else None)
         except FileNotFoundError:  # vanished between listing and reading
             continue
         except OSError as exc:  # unreadable (permissions, I/O): visible as waiting until it can be read
@@ -203,6 +206,7 @@ def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
         seen[drop.sha256] = None
         done.append({"file": drop.rel, "kind": drop.kind, **{k: fields.get(k) for k in ("status", "reason", "rows_loaded", "rows_rejected")}})
     progress("land", len(todo), len(todo))
+    forget_inspections()
     return done, waiting
 
 

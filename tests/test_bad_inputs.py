@@ -1,10 +1,14 @@
 """Every bad input gets a clear reason, is kept, and takes no good data down with it."""
+import hashlib
+
 import duckdb
 import pytest
 from conftest import FORECAST, STOCK_HEADER, write_export
 from helpers import one, warehouse
 
 from nova_pipeline.build import build
+from nova_pipeline.errors import DropRejected
+from nova_pipeline.sources import text
 
 GOOD = [
     "ALMOX-BA;010825;PREGO;MATERIAL CIVIL;FORN A;10;UN;;1;02/10/2025;05/10/2025",
@@ -54,6 +58,38 @@ def test_unreadable_file_is_rejected_whole_kept_and_explained(site, name, conten
     assert status["suprimentos_good.csv"][:1] == ("loaded",)
     with warehouse(site) as con:
         assert one(con, "SELECT count(*) FROM gold.fact_requisition") == 2
+
+
+@pytest.mark.parametrize("content", [
+    b"", ("\ufeff" + "A;B\r\n").encode("utf-16"), bytes(range(256)) * 40, "A;B\r\nÇ;€\r\n".encode("cp1252"),
+    "A;B\r\nÇ;x\ry\r\n".encode("utf-8"), b"x" * 100 + b"\r" + b"y" * 100, "A;B\r\n".encode("utf-8-sig"),
+], ids=["empty", "utf16", "garbage", "cp1252", "lone-cr", "lone-cr-at-a-read-end", "utf8-mark"])
+def test_an_export_is_inspected_in_the_read_that_hashes_it(tmp_path, monkeypatch, content):
+    """Landing hashes an export and inspects it (encoding, control bytes, lone CRs) in one read, the
+    hash in a second thread: the same sha256 as hashlib and the same answer, or refusal, as a
+    separate inspection; the landing then reads nothing again. A file changed since is inspected anew."""
+    monkeypatch.setattr(text, "CHUNK", 101)  # many reads, one ending on the lone CR
+    path = tmp_path / "suprimentos_x.csv"
+    path.write_bytes(content)
+    try:
+        expected = text.detect_encoding(path)
+    except DropRejected as exc:
+        expected = exc.reason
+    assert text.hash_and_inspect(path) == hashlib.sha256(content).hexdigest()
+    with monkeypatch.context() as m:
+        m.setattr(text, "_inspect", lambda *a: pytest.fail("read again"))
+        try:
+            assert text.detect_encoding(path) == expected
+        except DropRejected as exc:
+            assert exc.reason == expected
+    text.hash_and_inspect(path)
+    path.write_bytes(content + b"A;B\r\n")  # changed after hashing: inspected again, not taken from the kept one
+    with monkeypatch.context() as m:
+        m.setattr(text, "_inspect", lambda *a: pytest.fail("read again"))
+        with pytest.raises(BaseException, match="read again"):
+            text.detect_encoding(path)
+    text.forget()
+    assert not text._INSPECTED
 
 
 def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_loads(site):
