@@ -23,11 +23,13 @@ from .ingest import discover, ingest
 from .progress import Progress, silent
 from .silver import MergeResult, SilverStore, create_empty_views, parquet_sql
 from .silver_tables import SUMMARIES
+from .sources.erp_csv import size_bytes
 from .sources.text import forget as forget_inspections
 from .sources.text import hash_and_inspect
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
+BLOCK_POOL = 256 << 20  # bytes of DuckDB's block allocator pool, at most half the memory limit
 
 
 @dataclass
@@ -146,6 +148,10 @@ def _connect(cfg: Config, lake: Lake, path: Path | str = ":memory:"):
     if b["threads"]:
         con.execute(f"SET threads = {int(b['threads'])}")
     con.execute("SET preserve_insertion_order = false")  # lets big writes stream; order is always explicit
+    # Blocks from a pool kept for the build (a child process: it ends with it) rather than mapped and
+    # unmapped again and again: at 10M lines 1.3 s less system time, 0.5 s faster, RSS +40 MB.
+    limit = size_bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+    con.execute(f"SET block_allocator_memory = '{min(BLOCK_POOL, limit // 2)}B'")
     return con
 
 
