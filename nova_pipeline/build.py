@@ -17,13 +17,12 @@ from . import facts, meta, publish
 from .bronze import Drop, Lake, atomic_write
 from .checks import blocking_failures, run_checks
 from .config import Config
-from .db import connect, insert_rows, run_script, sql_path, sql_text
+from .db import connect, insert_rows, run_script, size_bytes, sql_path, sql_text
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import discover, ingest
 from .progress import Progress, silent
 from .silver import MergeResult, SilverStore, create_empty_views, parquet_sql
-from .silver_tables import SUMMARIES
-from .sources.erp_csv import size_bytes
+from .silver_tables import BY_NAME, SUMMARIES
 from .sources.text import forget as forget_inspections
 from .sources.text import hash_and_inspect
 
@@ -318,8 +317,9 @@ def _carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
         if con.execute("SELECT replay_inputs FROM prev.meta.build").fetchone()[0] != replay_inputs:
             return False
         new = [lake.resolve(p) for (p,) in con.execute(
-            "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND kind = 'suprimentos' "
-            "AND drop_key NOT IN (SELECT drop_key FROM prev.meta.source_files WHERE status = 'loaded')").fetchall()]
+            "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND list_contains(?, kind) "
+            "AND drop_key NOT IN (SELECT drop_key FROM prev.meta.source_files WHERE status = 'loaded')",
+            [list(BY_NAME["requisition"].kinds)]).fetchall()]
         requested = (f"SELECT DISTINCT trim(item_id) FROM {parquet_sql(new, union_by_name=True)} UNION "
                      if new else "")
         con.execute(f"""INSERT INTO replay_redo {requested}

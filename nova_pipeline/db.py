@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from functools import cache
 from importlib import resources
@@ -55,6 +56,15 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows, row_sql: str |
     for start in range(0, len(rows), 500):
         chunk = rows[start:start + 500]
         con.execute(f"INSERT INTO {table} VALUES " + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
+
+
+def size_bytes(text: str) -> int:
+    """Bytes of a DuckDB size setting as it shows it ('488.2 MiB', '1.8 GiB', '512 bytes'), 0 if unreadable."""
+    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)(i?)B?(ytes)?\s*", text, re.IGNORECASE)
+    if not m:
+        return 0
+    base = 1024 if m[3] or not m[2] else 1000
+    return int(float(m[1]) * base ** " KMGT".index(m[2].upper() or " "))
 
 
 def sql_path(path: str | Path) -> str:

@@ -19,6 +19,7 @@ from helpers import one, warehouse
 from nova_pipeline import publish
 from nova_pipeline.build import build, record_retry
 from nova_pipeline.config import load_config
+from nova_pipeline.db import size_bytes
 from nova_pipeline.operate import CRITICAL, OK, WARNING, check
 from nova_pipeline.sources import erp_csv, text
 
@@ -97,7 +98,7 @@ def test_the_reads_side_by_side_fit_the_memory_limit():
     for threads, limit, expected in ((2, "512MB", 2), (8, "512MB", 3), (16, "4GB", 16), (1, "2GB", 1), (4, "100MB", 1)):
         con.execute(f"SET threads = {threads}; SET memory_limit = '{limit}'")
         assert erp_csv.readers(con) == expected, (threads, limit)
-    assert [erp_csv.size_bytes(t) for t in ("488.2 MiB", "1.8 GiB", "512 bytes", "2GB")] == [
+    assert [size_bytes(t) for t in ("488.2 MiB", "1.8 GiB", "512 bytes", "2GB")] == [
         511914803, 1932735283, 512, 2_000_000_000]
 
 

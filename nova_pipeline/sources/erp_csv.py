@@ -8,14 +8,13 @@ keeps its real line number and its raw text, and loaded + rejected = rows read b
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from pathlib import Path
 
 import duckdb
 
 from ..bronze import BronzeTarget
-from ..db import drop_temp, sql_path
+from ..db import drop_temp, size_bytes, sql_path
 from ..errors import DropRejected
 from . import Column, CsvKind
 from .dupes import reject_repeated_keys
@@ -244,15 +243,6 @@ def readers(con: duckdb.DuckDBPyConnection) -> int:
     (each read holds about two buffers of READ_BUFFER; 8 of them under 512 MB ran out of memory)."""
     threads, limit = con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
     return max(1, min(int(threads), size_bytes(limit) // (2 * max(READ_BUFFER, 2 * READ_LINE_LIMIT))))
-
-
-def size_bytes(text: str) -> int:
-    """Bytes of a DuckDB size setting as it shows it ('488.2 MiB', '1.8 GiB', '512 bytes')."""
-    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)(i?)B?(ytes)?\s*", text, re.IGNORECASE)
-    if not m:
-        return 0
-    base = 1024 if m[3] or not m[2] else 1000
-    return int(float(m[1]) * base ** " KMGT".index(m[2].upper() or " "))
 
 
 def with_occurrence(rows: str, by: str | None = None) -> str:
