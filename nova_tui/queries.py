@@ -82,16 +82,26 @@ def _has_column(con, schema: str, table: str, column: str) -> bool:
                        "AND column_name = ?", [schema, table, column]).fetchone()[0] > 0
 
 
-# The columns the dashboard reads (a list, a filter, a sort, the item screen, an export): each one more
-# costs about 0.6 MB of a 24,000-item list (three never read were dropped: 147-148 -> ~146 MB idle at 10M).
+# The columns the list, its filters and sorts, the overview and the exports read, for every item. The
+# columns only the item screen shows (ITEM_DETAIL_COLUMNS) are read when it opens, one row: held for a
+# 24,000-item list they cost about 7 MB of the dashboard's 150 MB idle budget (docs/dashboard.md).
 REORDER_COLUMNS = """
     item_id, description, family, unit, on_hand, on_order, reorder_point, safety_stock, days_of_cover,
-    suggested_order_qty, lead_time_days, lead_time_source, basis, basis_note, model_version, status, previous_status,
-    newly_flagged, avg_daily_demand, demand_std, demand_over_lead_time,
-    service_level, z, review_days, history_days, as_of, runout_date, order_by_date,
-    runs_out_before_delivery, supplier, supplier_lines, supplier_count, demand_class, demand_days, adi, cv2,
-    lead_time_std, lead_time_std_source, pack_size, min_order_qty, has_planner, raw_order,
-    history_demand_over_lead_time, forecast_demand_over_lead_time, forecast_history_disagree"""
+    suggested_order_qty, lead_time_days, basis, model_version, status, newly_flagged, service_level, as_of,
+    runout_date, order_by_date, runs_out_before_delivery, supplier, supplier_lines, supplier_count, demand_class,
+    has_planner, forecast_history_disagree"""
+ITEM_DETAIL_COLUMNS = """
+    basis_note, previous_status, avg_daily_demand, demand_std, demand_over_lead_time, z, review_days, history_days,
+    lead_time_source, lead_time_std, lead_time_std_source, pack_size, min_order_qty, raw_order, demand_days, adi, cv2,
+    history_demand_over_lead_time, forecast_demand_over_lead_time"""
+
+
+def item_detail(con, item_id: str, site: str | None = None) -> Row:
+    """The item's ITEM_DETAIL_COLUMNS (all None when the version no longer has the item)."""
+    where, params = ("item_id = $1 AND site = $2", [item_id, site]) if site else ("item_id = $1", [item_id])
+    found = rows(con, f"SELECT {ITEM_DETAIL_COLUMNS} FROM gold.reorder_status WHERE {where}", params)
+    return found[0] if found else {c.strip(): None for c in ITEM_DETAIL_COLUMNS.split(",")}
+
 
 # Urgency: stockouts first, then below reorder; within each, the items that run out before a purchase
 # made today could arrive, then by order-by date (the soonest deadline first); the rest after.

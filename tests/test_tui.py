@@ -16,12 +16,12 @@ from tui_helpers import app_for, press, screen_text, settle
 pytestmark = pytest.mark.anyio  # anyio (already there for httpx) runs the async pilot tests
 
 
-def warehouse_rows(site, sql):
+def warehouse_rows(site, sql, params=None):
     # same settings as the dashboard: DuckDB refuses a second, differently configured, open in one process
     con = duckdb.connect(str(site / "warehouse" / "nova_v000002.duckdb"), read_only=True, config={
         "autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
     finally:
         con.close()
 
@@ -80,6 +80,30 @@ async def test_reorder_order_filter_and_new_mark(tui_site):
         assert app.focused is table
         await press(pilot, "escape")
         assert len(table.rows_shown) == len(rows)
+
+
+async def test_the_item_screen_reads_its_own_columns_when_it_opens(tui_site):
+    """The list holds only what it shows, filters, sorts and exports; the columns only the item screen
+    shows are read when it opens (10 MB less at idle on a 24,000-item list): the same values as the file."""
+    from nova_tui import queries
+    from nova_tui.screens.item import ItemScreen
+
+    detail = [n.strip() for n in queries.ITEM_DETAIL_COLUMNS.split(",")]
+    app = app_for(tui_site)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")
+        first = app.snapshot.reorder[0]
+        assert not any(n in first for n in detail)
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)
+        expected = warehouse_rows(tui_site, f"SELECT {queries.ITEM_DETAIL_COLUMNS} FROM gold.reorder_status "
+                                            "WHERE item_id = ?", [first["item_id"]])
+        assert [tuple(app.screen.row[n] for n in detail)] == expected
+        assert app.screen.row["item_id"] == first["item_id"] and app.screen.row["status"] == first["status"]
+        with app.db.cursor() as cur:
+            assert set(queries.item_detail(cur, "no such item").values()) == {None}
 
 
 async def test_the_list_holds_the_warehouse_rows_with_repeats_shared(tui_site):

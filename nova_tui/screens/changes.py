@@ -51,7 +51,7 @@ class ChangesScreen(NovaScreen):
         row = next((r for r in self.app.snapshot.reorder if r["item_id"] == change["item_id"]
                     and r.get("site") == change.get("site")), None) if change else None
         if row is not None:
-            self.app.push_screen(ItemScreen(row))
+            self.app.push_screen(ItemScreen.of(self.app, row))
 
     def export_list(self):
         return "changes", lists.CHANGES, self.query_one(ListTable).rows_shown

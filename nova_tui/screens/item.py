@@ -194,6 +194,17 @@ class ItemScreen(Screen):
         super().__init__()
         self.row = row
 
+    @classmethod
+    def of(cls, app, row) -> "ItemScreen":
+        """The item's screen for a row of the list: with the columns only this screen shows, read now
+        (one row of the serving version: about a millisecond), not held for every item of the list."""
+        cur = app.db.cursor()
+        try:
+            detail = queries.item_detail(cur, row["item_id"], row.get("site"))
+        finally:
+            cur.close()
+        return cls({**{k: row[k] for k in row.keys()}, **detail})
+
     def compose(self) -> ComposeResult:
         r = self.row
         yield VersionBar(f"Item {r['item_id']}" + (f" at {r['site']}" if r.get("site") else ""))

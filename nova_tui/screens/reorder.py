@@ -279,7 +279,7 @@ class ReorderScreen(SortedList, NovaScreen):
 
         row = self.query_one(ListTable).selected_row()
         if row is not None:
-            self.app.push_screen(ItemScreen(row))
+            self.app.push_screen(ItemScreen.of(self.app, row))
 
     def action_copy_code(self) -> None:
         row = self.query_one(ListTable).selected_row()
