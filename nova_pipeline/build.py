@@ -1,7 +1,6 @@
 """One build: land new drops, rebuild silver and gold into a fresh file, check, publish."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -14,17 +13,16 @@ from statistics import NormalDist
 import duckdb
 
 from . import facts, meta, publish
-from .bronze import Drop, Lake, atomic_write
+from .bronze import Lake, atomic_write
 from .checks import blocking_failures, run_checks
 from .config import Config
-from .db import connect, insert_rows, run_script, size_bytes, sql_path, sql_text
+from .db import connect, insert_rows, run_script, size_bytes, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
-from .ingest import discover, ingest
+from .ingest import land_new_drops
 from .progress import Progress, silent
-from .silver import MergeResult, SilverStore, create_empty_views, parquet_sql
-from .silver_tables import BY_NAME, SUMMARIES
-from .sources.text import forget as forget_inspections
-from .sources.text import hash_and_inspect
+from .replay import carry_replay, replay_inputs
+from .silver import MergeResult, SilverStore, create_empty_views
+from .silver_tables import SUMMARIES
 
 log = logging.getLogger("nova.build")
 LAST_BUILD = "last_build.json"
@@ -159,62 +157,6 @@ def _discard(temp: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
-                   hold: frozenset[Path] = frozenset()) -> tuple[list[dict], list[dict]]:
-    """Land every drop not in the ledger yet. Returns (what was done, files waiting: unreadable now)."""
-    known_keys, known_shas = lake.known(con)
-    cache = lake.load_hash_cache()
-    candidates = discover(cfg, hold)
-    todo: list[tuple[Drop, str | None]] = []
-    waiting: list[dict] = []
-    for c in candidates:
-        if c.refused:  # never opened: the identity is the link's target, not its content
-            sha = hashlib.sha256(f"link:{os.readlink(c.path) if c.path.is_symlink() else c.path}".encode()).hexdigest()
-            drop = Drop(c.path, c.rel, c.kind, sha, 0)
-            if drop.key not in known_keys:
-                todo.append((drop, c.refused))
-            continue
-        try:  # an export is inspected (encoding, line ends) in the read that hashes it
-            sha, size = lake.hash_of(c.path, cache, c.rel,
-                                     hash_and_inspect if c.path.suffix.lower() == ".csv" else None)
-        except FileNotFoundError:  # vanished between listing and reading
-            continue
-        except OSError as exc:  # unreadable (permissions, I/O): visible as waiting until it can be read
-            reason = f"cannot be read ({exc.strerror or exc}); it is taken as soon as it can be read"
-            if isinstance(exc, PermissionError):
-                reason = (f"cannot be read by the service user ({exc.strerror}); give it read permission "
-                          "(e.g. chmod g+r) and it is taken at the next build")
-            waiting.append({"path": c.rel, "kind": c.kind, "reason": reason})
-            log.warning("event=drop_waiting file=%s reason=%r", c.rel, reason)
-            continue
-        drop = Drop(c.path, c.rel, c.kind, sha, size)
-        if drop.key not in known_keys:
-            todo.append((drop, None))
-    lake.save_hash_cache(cache)
-    done = []
-    seen = dict.fromkeys(known_shas)
-    max_quantity = cfg.get("ingest", "max_quantity")
-    for i, (drop, refused) in enumerate(todo):
-        progress("land", i, len(todo))
-        now = datetime.now(timezone.utc)
-        if refused:
-            lake.quarantine_file(drop, refused, now, copy=False)
-            fields = dict(status="rejected", reason=refused, received_at=now)
-            lake.record(con, drop, **fields)
-            log.warning("event=drop_rejected file=%s kind=%s reason=%r", drop.rel, drop.kind, refused)
-        elif drop.sha256 in seen:
-            fields = dict(status="duplicate", reason="same bytes as a drop already processed", received_at=now)
-            lake.record(con, drop, **fields)
-            log.info("event=drop_duplicate file=%s sha256=%s", drop.rel, drop.sha256[:12])
-        else:
-            fields = ingest(con, lake, drop, max_quantity)
-        seen[drop.sha256] = None
-        done.append({"file": drop.rel, "kind": drop.kind, **{k: fields.get(k) for k in ("status", "reason", "rows_loaded", "rows_rejected")}})
-    progress("land", len(todo), len(todo))
-    forget_inspections()
-    return done, waiting
-
-
 def attach_previous(con, warehouse: Path, previous: int | None) -> tuple[set[str], set[tuple[str, str]]]:
     """Attach the serving version read-only (statuses, history); return the drop keys it contains
     and the files it listed as waiting (path, reason)."""
@@ -271,11 +213,11 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "default_lead_time_days": r["default_lead_time_days"],
         "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
     })
-    replay_inputs = _replay_inputs(con, r)
-    carry = _carry_replay(con, lake, replay_inputs, full or merged.full)
+    inputs = replay_inputs(con, r)
+    carry = carry_replay(con, lake, inputs, full or merged.full)
     run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": carry})
     progress("build", 3, steps)
-    meta.write_meta(con, cfg, version, previous, n_new, replay_inputs)
+    meta.write_meta(con, cfg, version, previous, n_new, inputs)
     progress("build", 4, steps)
     results = run_checks(con, skip=("build_complete",))
     insert_rows(con, "meta.checks", results)
@@ -286,55 +228,6 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         con.execute("DETACH prev")
     progress("build", 5, steps)
     return results
-
-
-def _replay_inputs(con, r: dict) -> str:
-    """What the service replay reads besides each item's own figures and daily demand: its parameters,
-    its SQL and the first day of the history (its review points start there). Kept in
-    meta.build.replay_inputs."""
-    first_day = con.execute("SELECT min(first_d) FROM sum_req_item").fetchone()[0]
-    key = {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "first_day": str(first_day),
-           "sql": hashlib.sha1(sql_text("replay").encode()).hexdigest()}
-    return hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()
-
-
-REPLAY_FIGURES = "item_id, as_of, lead_time_days, lead_time_std, z, service_level, demand_class"
-
-
-def _carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
-    """Carry the serving version's replay over, item by item, when it read the same inputs
-    (`_replay_inputs`). An item's replay reads only its own figures (class, lead time, its spread, z,
-    level, as-of) and its own daily demand, and its demand changes only through lines of a supplies
-    drop the serving version did not hold. So the items requested in such a drop, and those whose
-    figures changed, are recomputed (temp table replay_redo); every other item's row is copied
-    (replay_carried). Returns False (everything computed) for a full build (silver rebuilt: lines may
-    read differently) or when there is nothing to carry from."""
-    con.execute("CREATE OR REPLACE TEMP TABLE replay_redo (item_id VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE replay_carried (item_id VARCHAR)")
-    if full or not meta.has_prev(con):
-        return False
-    try:
-        if con.execute("SELECT replay_inputs FROM prev.meta.build").fetchone()[0] != replay_inputs:
-            return False
-        new = [lake.resolve(p) for (p,) in con.execute(
-            "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND list_contains(?, kind) "
-            "AND drop_key NOT IN (SELECT drop_key FROM prev.meta.source_files WHERE status = 'loaded')",
-            [list(BY_NAME["requisition"].kinds)]).fetchall()]
-        requested = (f"SELECT DISTINCT trim(item_id) FROM {parquet_sql(new, union_by_name=True)} UNION "
-                     if new else "")
-        con.execute(f"""INSERT INTO replay_redo {requested}
-            SELECT item_id FROM (SELECT {REPLAY_FIGURES} FROM gold.reorder_status
-                                 EXCEPT SELECT {REPLAY_FIGURES} FROM prev.gold.reorder_status)""")
-        con.execute("CREATE OR REPLACE TEMP TABLE replay_carried AS SELECT p.* FROM prev.gold.service_replay_item p "
-                    "SEMI JOIN gold.reorder_status USING (item_id) ANTI JOIN replay_redo USING (item_id)")
-    except duckdb.Error:  # a version from before the replay or its record: computed
-        con.execute("DELETE FROM replay_redo")
-        con.execute("CREATE OR REPLACE TEMP TABLE replay_carried (item_id VARCHAR)")
-        return False
-    carried, redo = con.execute("SELECT (SELECT count(*) FROM replay_carried), "
-                                "(SELECT count(*) FROM replay_redo)").fetchone()
-    log.info("event=replay_reused carried=%d recomputed=%d", carried, redo)
-    return True
 
 
 # Small silver tables are copied into each version (analysts read them there); silver.requisition,

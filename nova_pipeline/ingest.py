@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from .db import drop_temp
 from .errors import DropRejected
 from .sources.erp_csv import drop_staging
 from .sources.registry import BY_KIND, SOURCES
-from .sources.text import excerpt
+from .progress import Progress
+from .sources.text import excerpt, hash_and_inspect
+from .sources.text import forget as forget_inspections
 
 log = logging.getLogger("nova.ingest")
 
@@ -144,3 +147,57 @@ def ingest(con: duckdb.DuckDBPyConnection, lake: Lake, drop: Drop, max_quantity:
     return fields
 
 
+def land_new_drops(con, cfg: Config, lake: Lake, progress: Progress,
+                   hold: frozenset[Path] = frozenset()) -> tuple[list[dict], list[dict]]:
+    """Land every drop not in the ledger yet. Returns (what was done, files waiting: unreadable now)."""
+    known_keys, known_shas = lake.known(con)
+    cache = lake.load_hash_cache()
+    candidates = discover(cfg, hold)
+    todo: list[tuple[Drop, str | None]] = []
+    waiting: list[dict] = []
+    for c in candidates:
+        if c.refused:  # never opened: the identity is the link's target, not its content
+            sha = hashlib.sha256(f"link:{os.readlink(c.path) if c.path.is_symlink() else c.path}".encode()).hexdigest()
+            drop = Drop(c.path, c.rel, c.kind, sha, 0)
+            if drop.key not in known_keys:
+                todo.append((drop, c.refused))
+            continue
+        try:  # an export is inspected (encoding, line ends) in the read that hashes it
+            sha, size = lake.hash_of(c.path, cache, c.rel,
+                                     hash_and_inspect if c.path.suffix.lower() == ".csv" else None)
+        except FileNotFoundError:  # vanished between listing and reading
+            continue
+        except OSError as exc:  # unreadable (permissions, I/O): visible as waiting until it can be read
+            reason = f"cannot be read ({exc.strerror or exc}); it is taken as soon as it can be read"
+            if isinstance(exc, PermissionError):
+                reason = (f"cannot be read by the service user ({exc.strerror}); give it read permission "
+                          "(e.g. chmod g+r) and it is taken at the next build")
+            waiting.append({"path": c.rel, "kind": c.kind, "reason": reason})
+            log.warning("event=drop_waiting file=%s reason=%r", c.rel, reason)
+            continue
+        drop = Drop(c.path, c.rel, c.kind, sha, size)
+        if drop.key not in known_keys:
+            todo.append((drop, None))
+    lake.save_hash_cache(cache)
+    done = []
+    seen = dict.fromkeys(known_shas)
+    max_quantity = cfg.get("ingest", "max_quantity")
+    for i, (drop, refused) in enumerate(todo):
+        progress("land", i, len(todo))
+        now = datetime.now(timezone.utc)
+        if refused:
+            lake.quarantine_file(drop, refused, now, copy=False)
+            fields = dict(status="rejected", reason=refused, received_at=now)
+            lake.record(con, drop, **fields)
+            log.warning("event=drop_rejected file=%s kind=%s reason=%r", drop.rel, drop.kind, refused)
+        elif drop.sha256 in seen:
+            fields = dict(status="duplicate", reason="same bytes as a drop already processed", received_at=now)
+            lake.record(con, drop, **fields)
+            log.info("event=drop_duplicate file=%s sha256=%s", drop.rel, drop.sha256[:12])
+        else:
+            fields = ingest(con, lake, drop, max_quantity)
+        seen[drop.sha256] = None
+        done.append({"file": drop.rel, "kind": drop.kind, **{k: fields.get(k) for k in ("status", "reason", "rows_loaded", "rows_rejected")}})
+    progress("land", len(todo), len(todo))
+    forget_inspections()
+    return done, waiting

@@ -238,7 +238,7 @@ def test_a_moved_site_does_not_hash_its_exports_again(tmp_path, monkeypatch):
     """The hash cache is keyed by the drop's path inside the site: a site moved or restored elsewhere
     finds nothing new without re-reading its exports; a file whose size or time changed is read again."""
     import nova_pipeline.bronze as bronze
-    import nova_pipeline.build as build_module
+    import nova_pipeline.ingest as ingest_module
 
     cfg = make_site(tmp_path / "here")
     _export(cfg, "suprimentos_all.csv", LINES)
@@ -247,9 +247,9 @@ def test_a_moved_site_does_not_hash_its_exports_again(tmp_path, monkeypatch):
     shutil.move(tmp_path / "here", moved)
     cfg = load_config(moved / "config.toml")
     hashed = []
-    real, real_csv = bronze.sha256_file, build_module.hash_and_inspect
+    real, real_csv = bronze.sha256_file, ingest_module.hash_and_inspect
     monkeypatch.setattr(bronze, "sha256_file", lambda p: hashed.append(Path(p).name) or real(p))
-    monkeypatch.setattr(build_module, "hash_and_inspect", lambda p: hashed.append(Path(p).name) or real_csv(p))
+    monkeypatch.setattr(ingest_module, "hash_and_inspect", lambda p: hashed.append(Path(p).name) or real_csv(p))
     assert build(cfg).outcome == "nothing_new"
     assert hashed == []
     export = cfg.landing / "suprimentos_all.csv"

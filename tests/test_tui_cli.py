@@ -165,15 +165,15 @@ def test_report_from_the_repository_after_make_demo_points_at_the_demo(tmp_path)
 
 
 def test_rows_read_in_batches_share_repeated_values_and_equal_the_query():
-    """queries.slot_rows over more than one fetch batch: every value equals DuckDB's, and a column with few
+    """slot_rows over more than one fetch batch: every value equals DuckDB's, and a column with few
     distinct values holds one object per value across the batches."""
-    from nova_tui import queries
+    from nova_tui.slot_rows import slot_rows
 
     con = duckdb.connect()
     try:
         sql = ("SELECT i AS n, 'item ' || i AS item_id, ['stockout', 'ok'][i % 2 + 1] AS status, "
                "DATE '2025-10-31' AS as_of, (i % 7) * 1.5 AS z, i * 0.25 AS qty FROM range(7000) t(i) ORDER BY i")
-        rows = queries.slot_rows(con, sql)
+        rows = slot_rows(con, sql)
         expected = con.execute(sql).fetchall()
     finally:
         con.close()
