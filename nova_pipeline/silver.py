@@ -248,7 +248,7 @@ def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[
     def has(f: Path, column: str) -> bool:
         return column in names[str(f)]
 
-    adds = "".join(f", {sql} AS {name}" for name, sql in parsed)
+    adds = parsed_select(parsed)
     old = [f for f in files if not has(f, "reason")]
     checked = [f for f in files if has(f, "reason")]
     kept = [f for f in checked if parsed and has(f, parsed[0][0])]
@@ -259,6 +259,11 @@ def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[
     if lines:
         parts.append(f"SELECT * FROM {with_occurrence('(' + ' UNION ALL BY NAME '.join(lines) + ')', by='sha256')}")
     return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+
+
+def parsed_select(parsed: tuple[tuple[str, str], ...]) -> str:
+    """', <sql> AS <name>' for each parsed column: what a SELECT * adds for a bronze file without them."""
+    return "".join(f", {sql} AS {name}" for name, sql in parsed)
 
 
 def parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, set[str]]:
@@ -305,8 +310,9 @@ def parquet_sql(files: list[Path], union_by_name: bool = False) -> str:
 
 
 def _listed(files: list[Path]) -> str:
-    """The files as the items of a SQL list literal."""
-    return ", ".join(repr(sql_path(f)) for f in files)
+    """The files as the items of a SQL list literal (single-quoted: repr() would double-quote a path holding
+    a quote, which SQL reads as an identifier)."""
+    return ", ".join(f"'{sql_path(f)}'" for f in files)
 
 
 def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -316,7 +322,7 @@ def create_empty_views(con: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         empty = BY_KIND[table.kinds[0]].empty_bronze_sql()
         if table.parsed:
-            empty = f"SELECT *{''.join(f', {sql} AS {name}' for name, sql in table.parsed)} FROM ({empty})"
+            empty = f"SELECT *{parsed_select(table.parsed)} FROM ({empty})"
         con.execute(f"CREATE OR REPLACE TEMP VIEW _empty_{table.name} AS "
                     f"SELECT * FROM ({table.select.format(bronze=f'({empty})')}) WHERE false")
     rows = "(SELECT *, NULL::VARCHAR AS part, NULL::BOOLEAN AS svc FROM _empty_requisition)"

@@ -26,7 +26,7 @@ LINE_DELIM = chr(31)  # never present: transcode() refuses control bytes
 # no ERP line is that long, and the rest of the file loads.
 MAX_LINE_BYTES = 64 << 10
 READ_LINE_LIMIT = 32 << 20
-READ_BUFFER = 64 << 20  # DuckDB would size its buffer at 16 × the line limit
+READ_BUFFER = max(64 << 20, 2 * READ_LINE_LIMIT)  # DuckDB would size its buffer at 16 × the line limit
 STAGED = "_staged.parquet"  # in the lake's temp folder: one drop is staged at a time (build lock held)
 # A file under this size is staged in one in-memory table (1M lines, 116 MB: 0.3 s faster); a bigger one
 # through the staging file, so a 10,000,000-line export is not held, and spilled, a second time.
@@ -155,7 +155,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         reader = (f"read_csv('{sql_path(source)}', columns={{'raw': 'VARCHAR'}}, header=false, delim='{LINE_DELIM}', "
                   f"new_line='{newline}', quote='', escape='', auto_detect=false, strict_mode=false, "
                   f"encoding='{encoding.removesuffix('-sig')}', max_line_size={READ_LINE_LIMIT}, "
-                  f"buffer_size={max(READ_BUFFER, 2 * READ_LINE_LIMIT)}) WITH ORDINALITY")
+                  f"buffer_size={READ_BUFFER}) WITH ORDINALITY")
         numbered = " UNION ALL ".join(
             f"SELECT ordinality::BIGINT AS line_number, raw FROM {reader}" + (f" WHERE ordinality % {k} = {i}" if k > 1 else "")
             for i in range(k))
@@ -242,7 +242,7 @@ def readers(con: duckdb.DuckDBPyConnection) -> int:
     """How many reads of an export side by side: one per DuckDB thread, as many as the memory limit holds
     (each read holds about two buffers of READ_BUFFER; 8 of them under 512 MB ran out of memory)."""
     threads, limit = con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone()
-    return max(1, min(int(threads), size_bytes(limit) // (2 * max(READ_BUFFER, 2 * READ_LINE_LIMIT))))
+    return max(1, min(int(threads), size_bytes(limit) // (2 * READ_BUFFER)))
 
 
 def with_occurrence(rows: str, by: str | None = None) -> str:

@@ -203,7 +203,7 @@ class ItemScreen(Screen):
             detail = queries.item_detail(cur, row["item_id"], row.get("site"))
         finally:
             cur.close()
-        return cls({**{k: row[k] for k in row.keys()}, **detail})
+        return cls({**row, **detail})
 
     def compose(self) -> ComposeResult:
         r = self.row
