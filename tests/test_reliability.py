@@ -325,6 +325,15 @@ def test_a_write_error_names_the_folder_it_happened_in(site):
 
 
 # -- 7. a moved site ---------------------------------------------------------------------------------
+def test_a_site_in_a_folder_with_an_apostrophe_builds(tmp_path):
+    """Paths go into SQL single-quoted with the quote doubled: a list of files written with repr() became
+    a double-quoted identifier for such a path, and the build failed ('plant d'Ávila')."""
+    cfg = make_site(tmp_path / "plant d'Ávila", with_data=True)
+    assert build(cfg).outcome == "published"
+    with warehouse(cfg) as con:
+        assert one(con, "SELECT count(*) FROM gold.fact_requisition") > 0
+
+
 def test_a_moved_site_still_builds(tmp_path):
     cfg = make_site(tmp_path / "old")
     write_export(cfg.landing / "suprimentos_good.csv", GOOD)
