@@ -27,6 +27,7 @@ import duckdb
 
 from . import publish
 from .db import insert_rows
+from .silver_tables import month_part
 
 log = logging.getLogger("nova.facts")
 
@@ -36,7 +37,7 @@ SELECT = """SELECT requisition_key, item_id, description, depot, family, supplie
        is_service(unit, family) AS is_service, source_file, source_line
 FROM {rows} WHERE request_date >= $start OR request_date IS NULL"""
 LAYOUT = hashlib.sha1(SELECT.encode()).hexdigest()[:16]
-PART = "coalesce(strftime(request_date, '%Y-%m'), 'none')"
+PART = month_part("request_date")
 # In request-date order, so a month's lines share row groups: deleting a month, or the days before the
 # window's new first day, rewrites a few row groups at the checkpoint instead of every one (0.4 s at 10M).
 # One ordered statement, not one per month: 1.4 s faster and 50 MB smaller at 10,000,000 lines.

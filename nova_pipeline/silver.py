@@ -36,7 +36,7 @@ import duckdb
 from .bronze import atomic_write, fsync_file
 from .db import sql_path
 from .errors import WarehouseError
-from .silver_tables import BY_NAME, FORMAT, SUMMARIES, TABLES, SilverTable
+from .silver_tables import BY_NAME, FORMAT, SUMMARIES, TABLES, SilverTable, month_part
 from .sources.erp_csv import with_occurrence
 
 log = logging.getLogger("nova.silver")
@@ -178,8 +178,11 @@ class SilverStore:
             # One drop, checked and parsed into its bronze file, into an empty table: that file serves its
             # partitions as they are (a full build of one 10,000,000-line export writes its lines once, not
             # twice). A later drop into one of them rewrites that partition into a silver file.
-            counts = dict(con.execute(f"SELECT {table.bronze_partition} AS part, count(*) FROM {parquet_sql([file])} "
-                                      "WHERE reason IS NULL GROUP BY part ORDER BY part").fetchall())
+            # grouped by the month's first day, named after (a string a row cost 0.16 s at 10,000,000 lines; 0.09)
+            counts = dict(con.execute(
+                f"SELECT {month_part('m')} AS part, sum(n)::BIGINT FROM ("
+                f"SELECT date_trunc('month', {table.bronze_date}) AS m, count(*) AS n FROM {parquet_sql([file])} "
+                "WHERE reason IS NULL GROUP BY m) GROUP BY part ORDER BY part").fetchall())
             for p in counts:
                 new["tables"].setdefault(table.name, {})[p] = [self.entry(file)]
             return file, counts

@@ -30,9 +30,10 @@ class SilverTable:
     # has one can be served by the bronze file of its one drop (see _merge_table): nothing is copied.
     bronze_date: str = ""
 
-    @property
-    def bronze_partition(self) -> str:
-        return f"coalesce(strftime({self.bronze_date}, '%Y-%m'), 'none')"
+
+def month_part(date: str) -> str:
+    """The partition of a dated row: its month ('2025-10'), or 'none' without a date."""
+    return f"coalesce(strftime({date}, '%Y-%m'), 'none')"
 
 
 def _series(name: str, columns: str, key: str, winner: str) -> SilverTable:
@@ -55,7 +56,7 @@ TABLES: tuple[SilverTable, ...] = (
                file_name AS source_file, line_number AS source_line, ingested_at
            FROM {bronze}""",
         key="requisition_key", winner="ingested_at, source_file, source_line",
-        partition="coalesce(strftime(request_date, '%Y-%m'), 'none')", unique_in_drop=True,
+        partition=month_part("request_date"), unique_in_drop=True,
         parsed=parsed_columns(SUPRIMENTOS), bronze_date="_p_request_date"),
     # One row per snapshot date, depot and item; a snapshot delivered twice keeps its newest delivery.
     SilverTable(
