@@ -8,6 +8,13 @@ in the same run, whole processes, median of several runs, peak RSS from /usr/bin
   snapshot, an ML drop: each <= 5 s, <= 1 GiB
 - the version file against the CSV's bytes: <= 50 % (aim 25 %)
 
+The floor, pandas (at 1M) and the build run in turns (floor, pandas, build; floor, pandas, build; ...):
+a ratio is judged as the median of the ratios of the runs of one turn, so a drift of the shared machine's
+speed between the first runs and the last moves both sides of a ratio alike.
+At 10M the same lines are also built in request-date order, as the real export nearly is (a line's
+position and its request date correlate 0.91 there; the resampled export's lines are in random order).
+That figure is printed for information; the budget is judged on the random order, the harder case.
+
 NOVA_BENCH_SIZES=1000000,10000000 (default) and NOVA_BENCH_RUNS=3 change what is measured.
 """
 from __future__ import annotations
@@ -22,6 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+BIG = 10_000_000  # from this size: the 10M budgets, and the request-date order beside the random one
 
 FLOOR = """
 import sys, duckdb
@@ -38,6 +47,23 @@ def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
     wall, kb = out.stderr.strip().splitlines()[-1].split()
     return float(wall), int(kb) / 1024
+
+
+def in_turns(runs: int, commands: dict) -> dict[str, tuple[float, float, list[float]]]:
+    """Each command (name -> i -> argv) once per turn, in order, `runs` turns: (median wall, max RSS, walls)."""
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    rss: dict[str, list[float]] = {name: [] for name in commands}
+    for i in range(runs):
+        for name, make_cmd in commands.items():
+            w, r = measured(*make_cmd(i))
+            walls[name].append(w)
+            rss[name].append(r)
+    return {name: (statistics.median(walls[name]), max(rss[name]), walls[name]) for name in commands}
+
+
+def ratio(walls: list[float], against: list[float]) -> float:
+    """The median of the turns' ratios."""
+    return statistics.median(w / a for w, a in zip(walls, against))
 
 
 def median_of(runs: int, make_cmd) -> tuple[float, float, list[float]]:
@@ -86,30 +112,56 @@ def main() -> int:
             mb = made["bytes"] / 2**20
             print(f"\n{lines:,} lines: {made['items']:,} items, {mb:,.0f} MiB of CSV (cp1252)", flush=True)
 
-            floor, floor_rss, fw = median_of(runs, lambda i: (
-                [py, "-c", FLOOR, str(export), str(tmp / f"floor{i}.duckdb")],))
-            for i in range(runs):
-                (tmp / f"floor{i}.duckdb").unlink(missing_ok=True)
-            line("DuckDB bare read_csv into a table (the floor)", f"{floor:6.2f} s {floor_rss:6.0f} MiB")
+            big = lines >= BIG
 
-            pandas, pandas_rss, _ = median_of(max(1, runs if lines <= 1_000_000 else 1), lambda i: (
-                [py, str(HERE / "pandas_reference.py"), str(site_with(tmp / f"pd{i}", [export, stock]))],))
-            line("plain pandas pipeline (bench/pandas_reference.py)", f"{pandas:6.2f} s {pandas_rss:6.0f} MiB")
+            def floor_cmd(i, export=export):
+                (tmp / "floor.duckdb").unlink(missing_ok=True)
+                return ([py, "-c", FLOOR, str(export), str(tmp / "floor.duckdb")],)
 
-            def full_cmd(i):
-                return ([*pipeline, "--config", str(site_with(tmp / f"nova{lines}", [export, stock]) / "config.toml"),
-                         "build"],)
-            nova, nova_rss, nw = median_of(runs, full_cmd)
-            big = lines >= 10_000_000
+            def pandas_cmd(i):
+                return ([py, str(HERE / "pandas_reference.py"), str(site_with(tmp / "pd", [export, stock]))],)
+
+            def full_cmd(i, export=export, name=f"nova{lines}"):
+                return ([*pipeline, "--config", str(site_with(tmp / name, [export, stock]) / "config.toml"), "build"],)
+
+            # pandas needs 8.5 GB and a minute at 10M: run once there, outside the turns (no budget against it)
+            turns = in_turns(runs, {"floor": floor_cmd, **({} if big else {"pandas": pandas_cmd}), "nova": full_cmd})
+            (tmp / "floor.duckdb").unlink(missing_ok=True)
+            floor, floor_rss, fw = turns["floor"]
+            nova, nova_rss, nw = turns["nova"]
+            line("DuckDB bare read_csv into a table (the floor)", f"{floor:6.2f} s {floor_rss:6.0f} MiB",
+                 f"runs {', '.join(f'{w:.2f}' for w in fw)}")
+            if big:
+                pandas, pandas_rss, pw = median_of(1, pandas_cmd)
+            else:
+                pandas, pandas_rss, pw = turns["pandas"]
+            line("plain pandas pipeline (bench/pandas_reference.py)", f"{pandas:6.2f} s {pandas_rss:6.0f} MiB",
+                 f"runs {', '.join(f'{w:.1f}' for w in pw)}")
             line("nova-pipeline build, full", f"{nova:6.2f} s {nova_rss:6.0f} MiB", f"runs {', '.join(f'{w:.1f}' for w in nw)}")
-            line("  ratio to the floor", f"{nova / floor:6.2f} x", "budget <= 5x" if big else "budget <= 2x",
-                 nova / floor <= (5 if big else 2))
+            to_floor = ratio(nw, fw)
+            line("  ratio to the floor (median of the turns)", f"{to_floor:6.2f} x",
+                 f"turns {', '.join(f'{w / f:.2f}' for w, f in zip(nw, fw))}; budget <= {5 if big else 2}x",
+                 to_floor <= (5 if big else 2))
             if not big:
-                line("  ratio to pandas", f"{nova / pandas:6.2f} x", "budget <= 0.5x", nova / pandas <= 0.5)
+                to_pandas = ratio(nw, pw)
+                line("  ratio to pandas (median of the turns)", f"{to_pandas:6.2f} x",
+                     f"turns {', '.join(f'{w / p:.2f}' for w, p in zip(nw, pw))}; budget <= 0.5x", to_pandas <= 0.5)
                 line("  peak RSS against pandas'", f"{nova_rss:6.0f} / {pandas_rss:.0f} MiB", "budget: below",
                      nova_rss < pandas_rss)
             else:
                 line("  peak RSS", f"{nova_rss:6.0f} MiB", "budget <= 1024 MiB", nova_rss <= 1024)
+                ordered = data / "ordered" / export.name
+                ordered.parent.mkdir()
+                make_resampled_export(ordered, lines, order="request")
+                by_date = in_turns(runs, {"floor": lambda i: floor_cmd(i, ordered),
+                                          "nova": lambda i: full_cmd(i, ordered, "ordered")})
+                ow, ofw = by_date["nova"][2], by_date["floor"][2]
+                line("  the same lines in request-date order (information)",
+                     f"{by_date['nova'][0]:6.2f} s {by_date['nova'][1]:6.0f} MiB",
+                     f"floor {by_date['floor'][0]:.2f} s; {ratio(ow, ofw):.2f}x the floor (turns "
+                     f"{', '.join(f'{w / f:.2f}' for w, f in zip(ow, ofw))})")
+                shutil.rmtree(tmp / "ordered")
+                ordered.unlink()
             base = tmp / f"nova{lines}"
             version = next((base / "warehouse").glob("nova_v*.duckdb"))
             share = version.stat().st_size / made["bytes"]

@@ -51,12 +51,14 @@ def make_export(path: Path, lines: int, seed: float = 0.42) -> None:
 
 
 def make_resampled_export(path: Path, lines: int, items: int = 26_660, seed: int = 42,
-                          start: str = "2023-01-01", end: str = "2025-10-31") -> dict:
+                          start: str = "2023-01-01", end: str = "2025-10-31", order: str = "random") -> dict:
     """The shape issue 12 measures with: lines resampled from the bundled real export (its
     descriptions with quotes and ';', depots, families, suppliers, units and Brazilian quantities),
     item codes multiplied into about `items` distinct items, request dates spread over start..end with
     each line's real request-to-purchase gap (blank purchase dates stay blank), Windows-1252, CRLF.
-    Returns what was made (lines, distinct items, bytes)."""
+    order="request" writes the same lines by request date (the real export is nearly in that order), the
+    default leaves them in random order, the harder case for a build. Returns what was made (lines,
+    distinct items, bytes)."""
     from nova_pipeline.demo import SUPRIMENTOS, demo_file
 
     real = [r for r in csv.reader(io.StringIO(demo_file(SUPRIMENTOS).read_bytes().decode("cp1252")), delimiter=";")][1:]
@@ -85,7 +87,7 @@ def make_resampled_export(path: Path, lines: int, items: int = 26_660, seed: int
                    CASE WHEN r.bought IS NULL THEN NULL
                         ELSE strftime(p.requested + (try_strptime(r.bought, '%d/%m/%Y')::DATE
                                       - try_strptime(r.requested, '%d/%m/%Y')::DATE)::INTEGER, '%d/%m/%Y') END
-            FROM pick p JOIN real r USING (n) ORDER BY p.i
+            FROM pick p JOIN real r USING (n) ORDER BY {"p.requested, " if order == "request" else ""}p.i
         ) TO '{body}' (FORMAT csv, DELIMITER ';', HEADER false, QUOTE '"')
     """)
     made = con.execute(f"SELECT count(DISTINCT column01) FROM read_csv('{body}', delim=';', header=false, "
