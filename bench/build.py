@@ -162,6 +162,7 @@ def main() -> int:
                      f"{', '.join(f'{w / f:.2f}' for w, f in zip(ow, ofw))})")
                 shutil.rmtree(tmp / "ordered")
                 ordered.unlink()
+                (tmp / "floor.duckdb").unlink(missing_ok=True)
             base = tmp / f"nova{lines}"
             version = next((base / "warehouse").glob("nova_v*.duckdb"))
             share = version.stat().st_size / made["bytes"]
