@@ -66,13 +66,13 @@ def ratio(walls: list[float], against: list[float]) -> float:
     return statistics.median(w / a for w, a in zip(walls, against))
 
 
+def per_turn(walls: list[float], against: list[float]) -> str:
+    """Each turn's ratio, for the printed line."""
+    return ", ".join(f"{w / a:.2f}" for w, a in zip(walls, against))
+
+
 def median_of(runs: int, make_cmd) -> tuple[float, float, list[float]]:
-    walls, rss = [], []
-    for i in range(runs):
-        w, r = measured(*make_cmd(i))
-        walls.append(w)
-        rss.append(r)
-    return statistics.median(walls), max(rss), walls
+    return in_turns(runs, {"one": make_cmd})["one"]
 
 
 def site_with(root: Path, files: list[Path], config: str = "") -> Path:
@@ -140,12 +140,12 @@ def main() -> int:
             line("nova-pipeline build, full", f"{nova:6.2f} s {nova_rss:6.0f} MiB", f"runs {', '.join(f'{w:.1f}' for w in nw)}")
             to_floor = ratio(nw, fw)
             line("  ratio to the floor (median of the turns)", f"{to_floor:6.2f} x",
-                 f"turns {', '.join(f'{w / f:.2f}' for w, f in zip(nw, fw))}; budget <= {5 if big else 2}x",
+                 f"turns {per_turn(nw, fw)}; budget <= {5 if big else 2}x",
                  to_floor <= (5 if big else 2))
             if not big:
                 to_pandas = ratio(nw, pw)
                 line("  ratio to pandas (median of the turns)", f"{to_pandas:6.2f} x",
-                     f"turns {', '.join(f'{w / p:.2f}' for w, p in zip(nw, pw))}; budget <= 0.5x", to_pandas <= 0.5)
+                     f"turns {per_turn(nw, pw)}; budget <= 0.5x", to_pandas <= 0.5)
                 line("  peak RSS against pandas'", f"{nova_rss:6.0f} / {pandas_rss:.0f} MiB", "budget: below",
                      nova_rss < pandas_rss)
             else:
@@ -159,7 +159,7 @@ def main() -> int:
                 line("  the same lines in request-date order (information)",
                      f"{by_date['nova'][0]:6.2f} s {by_date['nova'][1]:6.0f} MiB",
                      f"floor {by_date['floor'][0]:.2f} s; {ratio(ow, ofw):.2f}x the floor (turns "
-                     f"{', '.join(f'{w / f:.2f}' for w, f in zip(ow, ofw))})")
+                     f"{per_turn(ow, ofw)})")
                 shutil.rmtree(tmp / "ordered")
                 ordered.unlink()
                 (tmp / "floor.duckdb").unlink(missing_ok=True)
