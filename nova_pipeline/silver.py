@@ -28,13 +28,14 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 
 from .bronze import atomic_write, fsync_file
-from .db import sql_path
+from .db import OFFLINE, sql_path
 from .errors import WarehouseError
 from .silver_tables import BY_NAME, FORMAT, SUMMARIES, TABLES, SilverTable, month_part
 from .sources.erp_csv import with_occurrence
@@ -42,7 +43,9 @@ from .sources.erp_csv import with_occurrence
 log = logging.getLogger("nova.silver")
 
 MANIFEST = "_manifest.json"
-SUMMARY_BATCH_BYTES = 64 << 20  # Parquet bytes of supplies partitions summarised at once
+# Parquet bytes of supplies partitions summarised at once: about 1.7 million lines of a bronze file
+# without content hashes (64 MB held as many with them; 96 to 256 MB were slower: the temp table spills)
+SUMMARY_BATCH_BYTES = 32 << 20
 
 
 @dataclass
@@ -92,8 +95,10 @@ class SilverStore:
         """The table's rows, with `part`, of `parts` (None: all) of a bronze file that serves them. keyed=False
         skips numbering repeated lines (their key is then wrong): for the summaries, which read no key."""
         where = f" AND ({month_filter(table.bronze_date, parts)})" if parts is not None else ""
-        lines = f"(SELECT * EXCLUDE (raw, reason) FROM {parquet_sql([file])} WHERE reason IS NULL{where})"
-        rows = with_occurrence(lines, by="sha256") if keyed else f"(SELECT *, 1 AS occurrence FROM {lines})"
+        lines = (f"(SELECT * EXCLUDE (raw, reason){no_hash(file)} FROM {parquet_sql([file])} "
+                 f"WHERE reason IS NULL{where})")
+        rows = (with_occurrence(lines, by="sha256", fields=line_fields(table)) if keyed
+                else f"(SELECT *, 1 AS occurrence FROM {lines})")
         return f"(SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=rows)}))"
 
     def entry(self, file: Path) -> str:
@@ -162,7 +167,7 @@ class SilverStore:
         """Write the table's new file; return it with its rows per partition (each now served by it)."""
         files = [Path(f) for f in bronze_files]
         names = parquet_columns(con, files)
-        bronze = bronze_sql(con, files, table.parsed, names)
+        bronze = bronze_sql(con, files, table.parsed, names, line_fields(table))
         incoming = f"SELECT *, {table.partition} AS part FROM ({table.select.format(bronze=bronze)})"
         held = old["tables"].get(table.name, {})
         if held or len(bronze_files) > 1 or not table.unique_in_drop:
@@ -239,13 +244,14 @@ class SilverStore:
 
 
 def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[tuple[str, str], ...] = (),
-               names: dict[str, set[str]] | None = None) -> str:
+               names: dict[str, set[str]] | None = None, fields=()) -> str:
     """The rows of these bronze files as silver reads them, with the `parsed` columns. A supplies export
     checked straight into bronze (its file has a `reason` column and holds every line, the rejected ones
     too) is read for its loaded lines, numbered by with_occurrence per export (sha256) as ingestion
     numbers the others; files written by the other readers, or before this layout, hold loaded rows with
     their occurrence already. Files from before the parsed values were kept get them from their text.
-    `names`: the files' columns (parquet_columns), when the caller read them already."""
+    `names`: the files' columns (parquet_columns), when the caller read them already. `fields`: the kind's
+    columns, from which a checked file without content hashes (HASH_IN_BRONZE) gets them."""
     names = names or parquet_columns(con, files)
 
     def has(f: Path, column: str) -> bool:
@@ -253,15 +259,45 @@ def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[
 
     adds = parsed_select(parsed)
     old = [f for f in files if not has(f, "reason")]
-    checked = [f for f in files if has(f, "reason")]
-    kept = [f for f in checked if parsed and has(f, parsed[0][0])]
-    bare = [f for f in checked if f not in kept]
+    # checked files, by what they lack: the parsed values (older files), the content hash (newer ones)
+    checked: dict[str, list[Path]] = {}
+    for f in files:
+        if has(f, "reason"):
+            lacks = ("" if parsed and has(f, parsed[0][0]) else adds) + ("" if has(f, "content_hash") else NO_HASH)
+            checked.setdefault(lacks, []).append(f)
     parts = [f"SELECT *{adds} FROM {parquet_sql(old, union_by_name=True)}"] if old else []
     lines = [f"SELECT * EXCLUDE (raw, reason){extra} FROM {parquet_sql(group, union_by_name=True)} WHERE reason IS NULL"
-             for group, extra in ((bare, adds), (kept, "")) if group]
+             for extra, group in sorted(checked.items())]
     if lines:
-        parts.append(f"SELECT * FROM {with_occurrence('(' + ' UNION ALL BY NAME '.join(lines) + ')', by='sha256')}")
+        parts.append(f"SELECT * FROM {with_occurrence('(' + ' UNION ALL BY NAME '.join(lines) + ')', by='sha256', fields=fields)}")
     return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+
+
+NO_HASH = ", NULL::VARCHAR AS content_hash"  # what a checked bronze file without content hashes is read with
+
+
+def no_hash(file: Path) -> str:
+    """NO_HASH for a checked bronze file written without content hashes (HASH_IN_BRONZE), else ''."""
+    st = file.stat()
+    return "" if "content_hash" in _file_columns(str(file), st.st_size, st.st_mtime_ns) else NO_HASH
+
+
+@lru_cache(maxsize=256)
+def _file_columns(path: str, size: int, mtime_ns: int) -> frozenset[str]:
+    """A Parquet file's column names, from its footer (bronze files never change once written)."""
+    con = duckdb.connect(config=dict(OFFLINE))
+    try:
+        return frozenset(r[0] for r in con.execute("SELECT name FROM parquet_schema(?)", [path]).fetchall())
+    finally:
+        con.close()
+
+
+def line_fields(table: SilverTable) -> list[str]:
+    """The fields of a table's kind that make a line's content hash (its CSV columns), or [] for other kinds."""
+    from .sources.registry import BY_KIND
+
+    return [c for c, _ in BY_KIND[table.kinds[0]].columns if c not in ("content_hash", "occurrence")] \
+        if table.bronze_date else []
 
 
 def parsed_select(parsed: tuple[tuple[str, str], ...]) -> str:

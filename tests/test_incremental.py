@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import STOCK_HEADER, make_site, stock_snapshot, write_export
-from helpers import lake_lines, one
+from helpers import lake_lines, one, warehouse
 
 from nova_pipeline.build import build
 from nova_pipeline.config import load_config
@@ -366,6 +367,50 @@ def test_a_lake_of_the_earlier_bronze_layout_keeps_its_keys(tmp_path, monkeypatc
     assert len(rows[0]) == len(_distinct_lines([first, second])) > 2500
     assert build(load_config(sites[0].source), full=True).outcome == "published"
     assert _silver_rows(sites[0]) == rows[1]
+
+
+# Lines whose content hash the check took from the joined fields, not the line: spaces around fields,
+# quoted fields holding ';' and '""'; and one of them twice.
+UNEVEN = [
+    ' BAJSS002-3 ;010825; PREGO 2.1/2 ;MATERIAL CIVIL;L.M.C LEMOS;10;UN;;94657;02/12/2024;02/12/2024',
+    'BAJSS002-3;010889;"BARROTE; PINHO ""5x5""";MATERIAL CIVIL;"L.M.C; LEMOS";80;UN;;94589;13/11/2024;02/12/2024',
+    'BAJSS002-3;010889;"BARROTE; PINHO ""5x5""";MATERIAL CIVIL;"L.M.C; LEMOS";80;UN;;94589;13/11/2024;02/12/2024',
+]
+
+
+def test_content_hashes_made_in_silver_equal_those_bronze_kept(tmp_path, monkeypatch):
+    """Bronze no longer holds a content hash per line (HASH_IN_BRONZE): silver makes it from the fields. An
+    export landed with the hashes (as before) and one landed without give the very lines and keys of a
+    site that landed both without: a line in both is one line, repeated lines stay separate, uneven and
+    quoted lines keep their keys, and `--full` over the mixed lake agrees."""
+    from nova_pipeline.sources import erp_csv
+
+    first = LINES[:1500] + UNEVEN + LINES[:3]            # three lines twice
+    second = LINES[1000:2500] + UNEVEN[1:] + LINES[1000:1002]
+    sites = []
+    for name, hashed_first in (("hashed", True), ("new", False)):
+        cfg = make_site(tmp_path / name)
+        with monkeypatch.context() as m:
+            m.setattr(erp_csv, "HASH_IN_BRONZE", hashed_first)
+            _export(cfg, "suprimentos_a.csv", first)
+            assert build(cfg).outcome == "published"
+        assert ("content_hash" in _bronze_columns(cfg, "suprimentos_a.csv")) is hashed_first
+        first_keys = _silver_rows(cfg)
+        _export(cfg, "suprimentos_b.csv", second)
+        assert build(cfg).outcome == "published"
+        assert "content_hash" not in _bronze_columns(cfg, "suprimentos_b.csv")
+        with warehouse(cfg) as con:
+            assert one(con, "SELECT sum(rows_rejected) FROM meta.source_files") == 0
+        sites.append((cfg, first_keys))
+    assert sites[0][1] == sites[1][1]  # the first export alone: the same keys either way
+    rows = [_silver_rows(cfg) for cfg, _ in sites]
+    assert rows[0] == rows[1]
+    assert len(rows[0]) == len(_distinct_lines([first, second])) > 2500
+    # the keys are the md5 of the trimmed fields joined by chr(31), with the occurrence number
+    key = next(r[0] for r in rows[0] if r[3] == "PREGO 2.1/2")
+    assert key == hashlib.md5("\x1f".join(f.strip() for f in UNEVEN[0].split(";")).encode()).hexdigest() + "-1"
+    assert build(load_config(sites[0][0].source), full=True).outcome == "published"
+    assert _silver_rows(sites[0][0]) == rows[1]
 
 
 def _replay_log(caplog) -> tuple[int, int] | None:

@@ -37,6 +37,11 @@ RAW_EXCERPT = 500   # characters kept of an over-long line in meta.rejected_rows
 # character): quoted ("" escapes a quote) or unquoted up to the next ';'. No capture group:
 # RE2 is over twice as fast without one.
 FIELD_RE = r';(?:"[^"]*(?:""[^"]*)*"|[^;"]*)'
+# A supplies export's bronze file holds no content hash: silver computes it (line_hash_sql) for the lines
+# it reads keyed, the reorder window's and a merged partition's. The md5 of every line and its 32 random
+# hex characters cost 3.5 s of a 10,000,000-line check (15.3 -> 11.8 s) and half its bronze file (311 ->
+# 145 MiB). Bronze files written before keep theirs, which equals what line_hash_sql computes.
+HASH_IN_BRONZE = False
 
 
 def _norm_header(name: str) -> str:
@@ -114,14 +119,30 @@ def _reason_sql(col: Column, max_number: float | None = None) -> list[str]:
     return arms
 
 
+def line_hash_sql(columns, alias: str = "") -> str:
+    """The content hash of a loaded line from its fields: the md5 of the trimmed fields joined by chr(31)
+    (no loaded field holds a control character, so equal joins mean equal fields)."""
+    return f"md5({_joined(columns, alias)})"
+
+
+def _joined(columns, alias: str = "") -> str:
+    return f"concat_ws(chr(31), {_trimmed(columns, alias)})"
+
+
+def _trimmed(columns, alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    return ", ".join(f'trim({a}"{c}")' for c in columns)
+
+
 def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, staging: Path,
                  max_number: float | None = None, bronze: BronzeTarget | None = None) -> tuple[str, str]:
     """Stage the file as `<kind>_ok` (a view with the bronze columns, all text) and the temp table `<kind>_rejected`.
 
     A kind without a unique key (the supplies export) is written to `bronze.tmp` in the same pass that
-    checks it: every line with its number, fields, content hash, reason (NULL when loaded; the raw text
-    kept for rejected lines only) and parsed values (`_p_<column>`: silver reads them instead of parsing
-    the text again). Its occurrence numbers are left to silver (`silver.bronze_sql`).
+    checks it: every line with its number, fields, reason (NULL when loaded; the raw text kept for
+    rejected lines only) and parsed values (`_p_<column>`: silver reads them instead of parsing the text
+    again). Its content hashes and occurrence numbers are left to silver (`silver.bronze_sql`,
+    HASH_IN_BRONZE). The other kinds' staged rows carry their content hash.
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
     """
     encoding, bare_cr = detect_encoding(path)
@@ -146,6 +167,15 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
         kept = "".join(f', "{name}"' for name, _ in parsed_columns(kind))
         # The raw line is kept for rejected rows only (memory), unless repeated keys may reject more later.
         raw_kept = "raw" if kind.unique else "CASE WHEN reason IS NOT NULL THEN raw END AS raw"
+        to_bronze = bronze is not None and not kind.unique
+        hashed = not to_bronze or HASH_IN_BRONZE
+        # the md5 of the trimmed fields joined by chr(31) (line_hash_sql); an unquoted line without spaces
+        # around its fields is exactly those fields joined by ';', so it is hashed from the line itself
+        content_hash = (f"""md5(CASE WHEN NOT quoted AND strpos(raw, ' ;') = 0 AND strpos(raw, '; ') = 0
+                                      AND NOT starts_with(raw, ' ') AND NOT ends_with(raw, ' ')
+                                 THEN replace(raw, ';', chr(31))
+                                 ELSE {_joined(c.name for c in kind.columns)} END) AS content_hash,"""
+                        if hashed else "")
         # Numbered lines: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines), but whatever
         # consumes it in the same pipeline runs on one thread. So the file is read once per thread, each read
         # keeping every k-th line by its number: k pipelines split, check and hash side by side in one
@@ -176,13 +206,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             ), cols AS (
                 SELECT line_number, raw, parts, quoted, {select_cols} FROM fields
             ), checked AS (
-                SELECT line_number, raw, {names}{kept},
-                    -- the md5 of the trimmed fields joined by chr(31); an unquoted line without spaces around
-                    -- its fields is exactly those fields joined by ';', so it is hashed from the line itself
-                    md5(CASE WHEN NOT quoted AND strpos(raw, ' ;') = 0 AND strpos(raw, '; ') = 0
-                                  AND NOT starts_with(raw, ' ') AND NOT ends_with(raw, ' ')
-                             THEN replace(raw, ';', chr(31))
-                             ELSE concat_ws(chr(31), {", ".join(f'trim("{c.name}")' for c in kind.columns)}) END) AS content_hash,
+                SELECT line_number, raw, {names}{kept}, {content_hash}
                     CASE
                         WHEN strlen(raw) > {MAX_LINE_BYTES}
                             THEN 'line is ' || strlen(raw) || ' bytes long, over the {MAX_LINE_BYTES} an ERP line can be (damaged export?)'
@@ -192,10 +216,10 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                     END AS reason
                 FROM (SELECT *, {parsed} FROM cols)
             )
-            SELECT line_number, {raw_kept}, {names}, content_hash, reason{kept} FROM checked
+            SELECT line_number, {raw_kept}, {names}, {"content_hash, " if hashed else ""}reason{kept} FROM checked
             """
         drop_temp(con, "_typed")
-        if bronze is not None and not kind.unique:  # straight to bronze: the lines are written once
+        if to_bronze:  # straight to bronze: the lines are written once
             bronze.tmp.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f"COPY (SELECT *, $file_name AS file_name, $sha AS sha256, $at::TIMESTAMPTZ AS ingested_at "
                         f"FROM ({typed})) TO '{sql_path(bronze.tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
@@ -216,8 +240,9 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
         # A view, read once by the bronze write (the counts come from _typed): 10,000,000 rows are not copied.
         # (Not read when the export went to bronze above: silver numbers its lines with with_occurrence.)
+        loaded = f"(SELECT *{'' if hashed else ', NULL::VARCHAR AS content_hash'} FROM _typed WHERE reason IS NULL)"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {ok} AS SELECT line_number, {names}, content_hash, occurrence "
-                    f"FROM {with_occurrence('(SELECT * FROM _typed WHERE reason IS NULL)')}")
+                    f"FROM {with_occurrence(loaded, fields=[c.name for c in kind.columns])}")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {rejected} AS "
             f"SELECT line_number, reason, CASE WHEN strlen(raw) > {MAX_LINE_BYTES} THEN left(raw, {RAW_EXCERPT}) || '…' "
@@ -245,18 +270,27 @@ def readers(con: duckdb.DuckDBPyConnection) -> int:
     return max(1, min(int(threads), size_bytes(limit) // (2 * READ_BUFFER)))
 
 
-def with_occurrence(rows: str, by: str | None = None) -> str:
+def with_occurrence(rows: str, by: str | None = None, fields=()) -> str:
     """`rows` (a relation with line_number and content_hash) with `occurrence`: identical lines of one export
     (the same content hash) are separate lines, numbered 1, 2, ... by line order. Only the few repeated
-    hashes go through the window; every other line is occurrence 1. `by` names the column that tells
+    lines go through the window; every other line is occurrence 1. `by` names the column that tells
     exports apart when `rows` holds several (silver reads many bronze files at once). The relation is
-    inlined three times, not a CTE, so it is never materialised (its scans read two columns)."""
+    inlined three times, not a CTE, so it is never materialised (its scans read few columns).
+    `fields` (the kind's columns): a line whose content_hash is NULL (bronze holds none, HASH_IN_BRONZE)
+    gets it from them (line_hash_sql), computed once, in the result; its repeats are found by a 64-bit
+    hash of the fields and numbered among equal joined fields, which equal content hashes mean."""
     k = f"{by}, " if by else ""
-    return f"""(SELECT t.*, coalesce(n.occurrence, 1) AS occurrence FROM {rows} t LEFT JOIN (
-                SELECT {k}line_number, row_number() OVER (PARTITION BY {k}content_hash ORDER BY line_number) AS occurrence
+    if fields:
+        group = f"CASE WHEN t.content_hash IS NULL THEN hash({_trimmed(fields, 't')}) ELSE hash(t.content_hash) END"
+        same = f"coalesce(t.content_hash, {_joined(fields, 't')})"
+        select = f"t.* REPLACE (coalesce(t.content_hash, {line_hash_sql(fields, 't')}) AS content_hash)"
+    else:
+        group, same, select = "hash(t.content_hash)", "t.content_hash", "t.*"
+    return f"""(SELECT {select}, coalesce(n.occurrence, 1) AS occurrence FROM {rows} t LEFT JOIN (
+                SELECT {k}line_number, row_number() OVER (PARTITION BY {k}{same} ORDER BY line_number) AS occurrence
                 FROM {rows} t SEMI JOIN (  -- a 64-bit hash groups fast; a collision only numbers more lines
-                    SELECT {k}hash(content_hash) AS h FROM {rows} GROUP BY ALL HAVING count(*) > 1
-                ) r ON {f"t.{by} = r.{by} AND " if by else ""}hash(t.content_hash) = r.h
+                    SELECT {k}{group} AS h FROM {rows} t GROUP BY ALL HAVING count(*) > 1
+                ) r ON {f"t.{by} = r.{by} AND " if by else ""}{group} = r.h
             ) n ON {f"t.{by} = n.{by} AND " if by else ""}t.line_number = n.line_number)"""
 
 
