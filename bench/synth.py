@@ -71,7 +71,7 @@ def order_stats(path: Path) -> dict:
         WITH x AS (
             SELECT ordinality AS pos, try_strptime(column09, '%d/%m/%Y')::DATE AS rd,
                    try_strptime(column10, '%d/%m/%Y')::DATE AS pd
-            FROM read_csv('{path}', delim=';', header=false, skip=1, quote='"', all_varchar=true,
+            FROM read_csv('{path}', delim=';', header=false, skip=1, quote='"', escape='"', all_varchar=true,
                           encoding='latin-1', null_padding=true) WITH ORDINALITY
         ), placed AS (SELECT row_number() OVER (ORDER BY pos) AS k, pd FROM x WHERE pd IS NOT NULL),
            sorted AS (SELECT row_number() OVER (ORDER BY pd) AS k, pd AS strict FROM x WHERE pd IS NOT NULL)
@@ -135,7 +135,7 @@ def make_resampled_export(path: Path, lines: int, items: int = 26_660, seed: int
         ) TO '{body}' (FORMAT csv, DELIMITER ';', HEADER false, QUOTE '"')
     """)
     made = con.execute(f"SELECT count(DISTINCT column01) FROM read_csv('{body}', delim=';', header=false, "
-                       "quote='\"', all_varchar=true)").fetchone()[0]
+                       "quote='\"', escape='\"', all_varchar=true)").fetchone()[0]
     con.close()
     with open(path, "wb") as out, open(body, "rb") as src:
         out.write((HEADER + "\r\n").encode("cp1252"))
@@ -159,7 +159,7 @@ def make_resampled_stock(path: Path, export: Path, day: str = "31/10/2025", seed
         COPY (SELECT 'ALMOX-BA' AS depot, item, 'MATERIAL ' || item, 'UN',
                      (hash(item, {seed}) % 40)::VARCHAR, (hash(item, {seed} + 1) % 5)::VARCHAR, '{day}'
               FROM (SELECT DISTINCT column01 AS item FROM read_csv('{export}', delim=';', header=false, skip=1,
-                                                               all_varchar=true, encoding='latin-1', quote='"')
+                                                               all_varchar=true, encoding='latin-1', quote='"', escape='"')
                     WHERE column06 <> 'SR')
               ORDER BY item)
         TO '{path}' (FORMAT csv, DELIMITER ';', HEADER false)""")
@@ -179,7 +179,7 @@ def make_forecast_for(path: Path, export: Path, items: int = 500, day: str = "20
                      'synth-2.0' AS model_version, TIMESTAMPTZ '{day} 02:00:00+00' AS generated_at,
                      'ensemble' AS source, 'synthetic' AS dataset_id
               FROM (SELECT DISTINCT column01 AS item FROM read_csv('{export}', delim=';', header=false, skip=1,
-                                                               all_varchar=true, encoding='latin-1', quote='"')
+                                                               all_varchar=true, encoding='latin-1', quote='"', escape='"')
                     WHERE column06 <> 'SR' ORDER BY item LIMIT {items}), range(60) t(d))
         TO '{path}' (FORMAT parquet)""")
 

@@ -28,7 +28,7 @@ def _lines(path: Path) -> list[tuple]:
     """The lines without their request number (numbered by request date or by line, depending on order)."""
     con = duckdb.connect()
     rows = con.execute(f"SELECT * EXCLUDE (column08) FROM read_csv('{path}', delim=';', header=false, skip=1, "
-                       "quote='\"', all_varchar=true, encoding='latin-1', null_padding=true) ORDER BY ALL").fetchall()
+                       "quote='\"', escape='\"', all_varchar=true, encoding='latin-1', null_padding=true) ORDER BY ALL").fetchall()
     con.close()
     return rows
 
@@ -53,7 +53,7 @@ def test_request_numbers_rise_with_the_request_date(exports):
     backwards, total = con.execute(
         f"""SELECT count(*) FILTER (rd < lag_rd), count(*) FROM (
                 SELECT rd, lag(rd) OVER (ORDER BY request_no, rd) AS lag_rd FROM (
-                SELECT column08::BIGINT AS request_no, try_strptime(column09, '%d/%m/%Y') AS rd FROM read_csv('{exports["erp"]}', delim=';', header=false, skip=1, quote='"', all_varchar=true,
+                SELECT column08::BIGINT AS request_no, try_strptime(column09, '%d/%m/%Y') AS rd FROM read_csv('{exports["erp"]}', delim=';', header=false, skip=1, quote='"', escape='"', all_varchar=true,
                               encoding='latin-1', null_padding=true)))""").fetchone()
     assert total == 30_000 and backwards == 0
 
