@@ -28,8 +28,8 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb

@@ -178,7 +178,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
                         if hashed else "")
         # Numbered lines: WITH ORDINALITY is exact in parallel reads (checked at 10,000,000 lines), but whatever
         # consumes it in the same pipeline runs on one thread. So the file is read once per thread, each read
-        # keeping every k-th line by its number: k pipelines split, check and hash side by side in one
+        # keeping every k-th line by its number: k pipelines split and check side by side in one
         # statement, and no line is held or spilled. (Numbering the lines into a temp table first, then
         # checking them in parallel, cost 4.1 s at 10,000,000 lines, spilling: 17.4 -> 12.7 s.)
         k = readers(con)
