@@ -9,7 +9,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "silver.requisition": ("Supplies export lines, typed and de-duplicated across overlapping exports. Every line of "
                            "all history; it stays in the lake (lake/silver/requisition/, Parquet per request month, "
                            "the files named in lake/silver/_manifest.json), not in the version file: read it with "
-                           "`nova_pipeline.silver.open_lines(lake)` or any Parquet reader.", {
+                           "`nova_pipeline.silver.open_lines(lake)`, which follows the manifest: a month may be "
+                           "served by an export's own bronze file, whose lines carry no key (open_lines computes it).", {
         "requisition_key": "content hash of the line + its occurrence number among identical lines of its file",
         "depot": "requesting depot or site (DEPÓSITO)", "item_id": "ERP item code, a string (PRODUTO/SERVIÇO)",
         "description": "item description (MATERIAL)", "family": "item family (FAMÍLIA)",
