@@ -308,14 +308,18 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 
 def catalog_rows(con) -> list[tuple]:
     """(schema, table, column, type, description) for every table in TABLES that exists."""
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    # one query for every table (one per table cost 0.09 s of each build)
+    for schema, table, name, dtype in con.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = current_database() ORDER BY table_schema, table_name, ordinal_position").fetchall():
+        found.setdefault((schema, table), []).append((name, dtype))
     rows = []
     for full, (about, columns) in TABLES.items():
         schema, table = full.split(".")
         rows.append((schema, table, None, None, about))
-        types = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table]).fetchall()
-        rows.extend((schema, table, name, dtype, columns.get(name)) for name, dtype in types if name in columns)
+        rows.extend((schema, table, name, dtype, columns.get(name))
+                    for name, dtype in found.get((schema, table), []) if name in columns)
     return rows
 
 

@@ -127,3 +127,20 @@ def test_second_build_with_nothing_new_publishes_nothing(demo_site):
     assert (first.outcome, first.version) == ("published", 1)
     assert (second.outcome, second.version) == ("nothing_new", 1)
     assert sorted(p.name for p in Path(demo_site.warehouse).glob("nova_v*.duckdb")) == ["nova_v000001.duckdb"]
+
+
+def test_the_catalog_lists_each_column_once_in_a_version_built_over_another(tmp_path):
+    """meta.tables lists a column once, also when the build had the serving version attached (it read
+    both files' columns and listed every column twice in each version after the first)."""
+    from conftest import make_site, stock_snapshot
+
+    cfg = make_site(tmp_path / "site", with_data=True)
+    assert build(cfg).outcome == "published"
+    with warehouse(cfg) as con:
+        first = one(con, "SELECT count(*) FROM meta.tables")
+    stock_snapshot(cfg.source.parent, "25/10/2025", "010090", "0")
+    assert build(cfg).version == 2
+    with warehouse(cfg) as con:
+        assert one(con, "SELECT count(*) FROM meta.tables") == first
+        assert one(con, "SELECT count(*) FROM (SELECT schema_name, table_name, column_name FROM meta.tables "
+                        "GROUP BY ALL HAVING count(*) > 1)") == 0
