@@ -38,7 +38,7 @@ from .bronze import atomic_write, fsync_file
 from .db import OFFLINE, sql_path
 from .errors import WarehouseError
 from .silver_tables import BY_NAME, FORMAT, SUMMARIES, TABLES, SilverTable, month_part
-from .sources.erp_csv import with_occurrence
+from .sources.erp_csv import NO_HASH, with_occurrence
 
 log = logging.getLogger("nova.silver")
 
@@ -273,9 +273,6 @@ def bronze_sql(con: duckdb.DuckDBPyConnection, files: list[Path], parsed: tuple[
     return "(" + " UNION ALL BY NAME ".join(parts) + ")"
 
 
-NO_HASH = ", NULL::VARCHAR AS content_hash"  # what a checked bronze file without content hashes is read with
-
-
 def no_hash(file: Path) -> str:
     """NO_HASH for a checked bronze file written without content hashes (HASH_IN_BRONZE), else ''."""
     st = file.stat()
@@ -287,7 +284,7 @@ def _file_columns(path: str, size: int, mtime_ns: int) -> frozenset[str]:
     """A Parquet file's column names, from its footer (bronze files never change once written)."""
     con = duckdb.connect(config=dict(OFFLINE))
     try:
-        return frozenset(r[0] for r in con.execute("SELECT name FROM parquet_schema(?)", [path]).fetchall())
+        return frozenset(parquet_columns(con, [Path(path)])[str(Path(path))])
     finally:
         con.close()
 

@@ -42,6 +42,7 @@ FIELD_RE = r';(?:"[^"]*(?:""[^"]*)*"|[^;"]*)'
 # hex characters cost 3.5 s of a 10,000,000-line check (15.3 -> 11.8 s) and half its bronze file (311 ->
 # 145 MiB). Bronze files written before keep theirs, which equals what line_hash_sql computes.
 HASH_IN_BRONZE = False
+NO_HASH = ", NULL::VARCHAR AS content_hash"  # what a checked file without content hashes is read with
 
 
 def _norm_header(name: str) -> str:
@@ -240,7 +241,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
             reject_repeated_keys(con, "_typed", keys, values, kind.unique_label)
         # A view, read once by the bronze write (the counts come from _typed): 10,000,000 rows are not copied.
         # (Not read when the export went to bronze above: silver numbers its lines with with_occurrence.)
-        loaded = f"(SELECT *{'' if hashed else ', NULL::VARCHAR AS content_hash'} FROM _typed WHERE reason IS NULL)"
+        loaded = f"(SELECT *{'' if hashed else NO_HASH} FROM _typed WHERE reason IS NULL)"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {ok} AS SELECT line_number, {names}, content_hash, occurrence "
                     f"FROM {with_occurrence(loaded, fields=[c.name for c in kind.columns])}")
         con.execute(
