@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import duckdb
 
-from . import facts, meta, publish
+from . import carry, facts, meta, publish
 from .bronze import Lake, atomic_write
 from .checks import blocking_failures, run_checks
 from .config import Config
@@ -107,7 +107,7 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
             copied = None if full else facts.copy_previous(cfg.warehouse, previous, temp)
             con = _connect(cfg, lake, temp)
             if copied:
-                facts.clear_copy(con)
+                facts.clear_copy(con, keep=carry.gold_tables())
             attach_previous(con, cfg.warehouse, previous)
             checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full, copied)
             con.execute("CHECKPOINT")
@@ -207,15 +207,16 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     con.execute("CREATE TEMP TABLE z_levels (service_level DOUBLE, z DOUBLE)")
     if levels:
         insert_rows(con, "z_levels", [(lv, NormalDist().inv_cdf(lv)) for lv in levels])
-    run_script(con, "gold", {
+    # gold.sql, keeping the copied version's gold tables whose inputs did not change (carry.py)
+    carry.run(con, str(lake.root), {
         "history_days": r["history_days"], "z": NormalDist().inv_cdf(r["service_level"]),
         "service_level": r["service_level"], "review_days": r["review_days"],
         "default_lead_time_days": r["default_lead_time_days"],
         "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
-    })
+    }, copy_used=copied is not None and not full)
     inputs = replay_inputs(con, r)
-    carry = carry_replay(con, lake, inputs, full or merged.full)
-    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": carry})
+    reuse = carry_replay(con, lake, inputs, full or merged.full)
+    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse})
     progress("build", 3, steps)
     meta.write_meta(con, cfg, version, previous, n_new, inputs)
     progress("build", 4, steps)

@@ -262,6 +262,11 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "part": "request month (YYYY-MM) or none (undated lines)", "files": "the lake's silver files the lines came from",
         "window_start": "the reorder window's first day", "layout": "hash of the SQL that made the lines",
     }),
+    "meta.gold_keys": ("What each gold table of gold.sql was made from, as a key, so the next build keeps the tables "
+                       "whose inputs did not change (nova_pipeline/carry.py).", {
+        "table_name": "the gold table (gold.name)",
+        "inputs_key": "hash of its SQL, the parameters it uses and the keys of the relations it reads",
+    }),
     "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
                      "built (config [freshness], defaults from nova_pipeline/sources/registry.py).", {
         "kind": "kind of drop", "label": "what it is", "folder": "landing or ml_drops",

@@ -85,13 +85,14 @@ def copy_previous(warehouse: Path, version: int | None, target: Path) -> Previou
     return Previous(rows[0][2], {r[0]: r[1] for r in rows if r[0] is not None})
 
 
-def clear_copy(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop everything of the copied version but its lines (rebuilt by the build as usual)."""
+def clear_copy(con: duckdb.DuckDBPyConnection, keep: set[str] = frozenset()) -> None:
+    """Drop everything of the copied version but its lines and the gold tables named in `keep`
+    ('gold.name': carry.py decides which of them are made again)."""
     for schema, name, kind in con.execute(
             "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database() "
             "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() WHERE NOT temporary AND NOT internal "
             "AND database_name = current_database()").fetchall():
-        if (schema, name) != KEEP:
+        if (schema, name) != KEEP and f"{schema}.{name}".lower() not in keep:
             con.execute(f'DROP {kind} "{schema}"."{name}"')
     for (schema,) in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE NOT internal AND database_name = current_database() "
                                  "AND schema_name NOT IN ('main', 'gold')").fetchall():

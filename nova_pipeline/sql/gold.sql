@@ -23,6 +23,13 @@ SELECT item_id, "date", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines F
 -- Ties are broken by value so a full rebuild and an incremental one, which read rows in different
 -- orders, pick the same: the newest description (then the greatest), the most frequent family and unit
 -- (then the first alphabetically).
+-- An item's family (from the supplies lines only: gold.item_lead_time reads it here rather than in
+-- gold.dim_item, so a stock snapshot or a forecast drop leaves the lead times as they were).
+CREATE TEMP TABLE item_family AS
+SELECT item_id, family FROM (SELECT item_id, family, sum(lines) AS n FROM sum_req_item
+                             WHERE family IS NOT NULL GROUP BY ALL)
+QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1;
+
 CREATE TABLE gold.dim_item AS
 WITH ids AS (
     SELECT item_id FROM sum_req_item UNION
@@ -32,10 +39,6 @@ WITH ids AS (
     SELECT item_id, max(desc_key).t AS description, bool_and(all_service) AS is_service,
            min(first_d) AS first_request, max(last_d) AS last_request, sum(lines) AS lines
     FROM sum_req_item GROUP BY item_id
-), fam AS (
-    SELECT item_id, family FROM (SELECT item_id, family, sum(lines) AS n FROM sum_req_item
-                                 WHERE family IS NOT NULL GROUP BY ALL)
-    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1
 ), unt AS (
     SELECT item_id, unit FROM (SELECT item_id, unit, sum(lines) AS n FROM sum_req_item
                                WHERE unit IS NOT NULL GROUP BY ALL)
@@ -48,7 +51,7 @@ SELECT ids.item_id, coalesce(stk.description, nullif(req.description, '')) AS de
        coalesce(stk.unit, unt.unit) AS unit, coalesce(req.is_service, false) AS is_service,
        stk.item_id IS NOT NULL AS is_stocked, req.first_request, req.last_request,
        coalesce(req.lines, 0)::BIGINT AS requisition_lines
-FROM ids LEFT JOIN req USING (item_id) LEFT JOIN fam USING (item_id) LEFT JOIN unt USING (item_id)
+FROM ids LEFT JOIN req USING (item_id) LEFT JOIN item_family fam USING (item_id) LEFT JOIN unt USING (item_id)
 LEFT JOIN stk USING (item_id);
 
 CREATE TABLE gold.dim_depot AS
@@ -174,7 +177,7 @@ SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, 
            AS std_days,
        CASE WHEN fsp.k >= 2 THEN sqrt(greatest(0, (fsp.k * fsp.s2 - fsp.s1 * fsp.s1)::DOUBLE / (fsp.k * (fsp.k - 1))::DOUBLE)) END
            AS family_std_days
-FROM own JOIN gold.dim_item i USING (item_id) LEFT JOIN item_median m USING (item_id)
+FROM own LEFT JOIN item_family i USING (item_id) LEFT JOIN item_median m USING (item_id)
 LEFT JOIN fam ON fam.family = i.family LEFT JOIN item_spread isp USING (item_id)
 LEFT JOIN fam_spread fsp ON fsp.family = i.family;
 
