@@ -5,7 +5,7 @@ in the same run, whole processes, median of several runs, peak RSS from /usr/bin
   snapshot: budget <= 2x the bare load, <= 0.5x pandas, peak RSS below pandas'
 - the same at 10,000,000 lines: budget <= 5x the bare load, peak RSS <= 1 GiB
 - into that 10M warehouse: a daily 1,000-line export (a new month, and the month on hand), a stock
-  snapshot, an ML drop: each <= 5 s, <= 1 GiB
+  snapshot, an ML drop: each <= 5 s and <= 0.5x the floor's 10M load, <= 1 GiB
 - the version file against the CSV's bytes: <= 50 % (aim 25 %)
 
 The floor, pandas (at 1M) and the build run in turns (floor, pandas, build; floor, pandas, build; ...):
@@ -209,8 +209,12 @@ def main() -> int:
                         shutil.copy(drop, site / folder / drop.name)
                         return ([*pipeline, "--config", str(site / "config.toml"), "build"],)
                     wall, rss, ws = median_of(runs, incremental)
-                    line(f"    {name}", f"{wall:6.2f} s {rss:6.0f} MiB", "budget <= 5 s, <= 1024 MiB",
-                         wall <= 5 and rss <= 1024)
+                    # the issue: "published in <= 5 s (<= 0.5x the floor's 10M load)"; on a machine whose floor
+                    # is under 10 s the ratio is the tighter of the two, so both are judged
+                    share = wall / floor
+                    line(f"    {name}", f"{wall:6.2f} s {rss:6.0f} MiB",
+                         f"= {share:.2f}x the floor's load of these lines ({floor:.2f} s); budget <= 5 s and <= 0.5x, <= 1024 MiB",
+                         wall <= 5 and share <= 0.5 and rss <= 1024)
             shutil.rmtree(data)
             for p in tmp.iterdir():
                 if p.is_dir():

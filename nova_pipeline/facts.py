@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,15 +70,32 @@ def copy_previous(warehouse: Path, version: int | None, target: Path) -> Previou
     if not rows or any(r[3] != LAYOUT for r in rows):
         return None
     expected = publish.recorded_sha256(source)
+    # The kernel copies (copy_file_range) while a thread hashes the source: 0.06 s for a 100 MB version
+    # against 0.12-0.22 s for one loop that reads, hashes and writes. Published versions are never
+    # rewritten, and the build lock is held, so the bytes hashed are the bytes copied.
     digest = hashlib.sha256()
+    failed: list[OSError] = []
+
+    def hash_source() -> None:
+        try:
+            with open(source, "rb") as src:
+                while chunk := src.read(4 << 20):
+                    digest.update(chunk)  # hashlib lets go of the GIL on big chunks
+        except OSError as exc:
+            failed.append(exc)
+
+    hasher = threading.Thread(target=hash_source, name="hash-previous")
+    hasher.start()
     try:
-        with open(source, "rb") as src, open(target, "wb") as dst:
-            while chunk := src.read(4 << 20):
-                digest.update(chunk)
-                dst.write(chunk)
+        shutil.copyfile(source, target)
     except OSError:
         target.unlink(missing_ok=True)
         raise
+    finally:
+        hasher.join()
+    if failed:
+        target.unlink(missing_ok=True)
+        raise failed[0]
     if expected is None or digest.hexdigest() != expected:
         log.warning("event=previous_not_reused version=%d reason='bytes differ from the sha256 recorded at publish'",
                     version)
