@@ -67,7 +67,7 @@ def units(text: str) -> list[Unit]:
 
 
 def gold_tables(text: str | None = None) -> set[str]:
-    """The gold tables the script makes, as (schema, name) pairs' 'gold.name'."""
+    """The gold tables the script makes ('gold.name', lower case)."""
     return {u.target for u in units(text or sql_text(SCRIPT)) if u.target and not u.temp}
 
 

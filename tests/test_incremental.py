@@ -1,6 +1,7 @@
 """Issue 12: a build recomputes only what changed, and gives the very answers of a full rebuild."""
 from __future__ import annotations
 
+import ast
 import csv
 import hashlib
 import json
@@ -167,7 +168,7 @@ def _carried(caplog) -> set[str]:
     """The gold tables a build kept from the serving version's copy (its event=gold_carried line)."""
     events = [r.getMessage() for r in caplog.records if "event=gold_carried" in r.getMessage()]
     assert len(events) == 1, events
-    return set(eval(events[0].split("tables=", 1)[1]))
+    return set(ast.literal_eval(events[0].split("tables=", 1)[1]))
 
 
 def test_a_fresh_site_built_at_once_gives_the_same_gold(sequence_site, tmp_path):
@@ -277,6 +278,28 @@ def test_a_moved_site_does_not_hash_its_exports_again(tmp_path, monkeypatch):
     export.write_bytes(export.read_bytes() + ";".join(LINES[0].split(";")).encode("cp1252") + b"\r\n")
     assert build(cfg).outcome == "published"
     assert hashed == ["suprimentos_all.csv"]
+
+
+def test_a_moved_site_keeps_its_gold_when_a_forecast_arrives(tmp_path, caplog):
+    """The keys of gold's inputs leave the lake's own path out: a site moved elsewhere, then sent a
+    forecast, keeps the tables a forecast cannot change, and equals a full rebuild."""
+    cfg = make_site(tmp_path / "here", with_data=True)
+    assert build(cfg).outcome == "published"
+    moved = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "here", moved)
+    cfg = load_config(moved / "config.toml")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * REPLACE (forecast * 1.1 AS forecast, generated_at + INTERVAL 1 DAY AS generated_at) "
+                    f"FROM '{cfg.ml_drops / FORECAST}') TO '{cfg.ml_drops / 'forecast_next.parquet'}' (FORMAT parquet)")
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    carried = _carried(caplog)
+    assert {"demand_monthly", "item_lead_time", "demand_daily", "supplier_lead_time", "fact_stock"} <= carried
+    assert not carried & {"fact_forecast", "reorder_status", "dim_item"}
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM meta.gold_keys").fetchone()[0] >= 15
+    full_cfg = _full_copy(cfg, tmp_path / "full")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
 
 
 def _staged_then_written(monkeypatch) -> None:
