@@ -269,7 +269,7 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
         lines = [p for p in parts if p != "none" and p >= f"{reach:%Y-%m}"]
     held = manifest["tables"].get("requisition", {})
     facts.update(con, lambda ps: store.relation("requisition", manifest, ps), {p: held[p] for p in window}, start,
-                 copied)
+                 copied, lambda files: store.relation_of("requisition", files))
     con.execute(f"CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
                 f"{store.relation('req_demand', manifest, set(lines))}")
     log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,

@@ -120,15 +120,16 @@ def clear_copy(con: duckdb.DuckDBPyConnection, keep: set[str] = frozenset()) -> 
 
 
 def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]], start: date | None,
-           previous: Previous | None) -> None:
+           previous: Previous | None, relation_of=None) -> None:
     """Make gold.fact_requisition the lines of `window` (partition -> silver files) from `start` on, plus
-    undated lines; `relation(parts)` is the SQL of those partitions' rows. Records what it was made from."""
+    undated lines; `relation(parts)` is the SQL of those partitions' rows, `relation_of({part: files})`
+    that of the rows of some of their files. Records what it was made from."""
     files = {p: "\n".join(fs) for p, fs in window.items()}
     if previous is None:
         con.execute("CREATE SCHEMA IF NOT EXISTS gold")
         con.execute(f"CREATE TABLE gold.fact_requisition AS {SELECT.format(rows=relation(set(window)))} {ORDER}",
                     {"start": start})
-        reloaded, deleted = set(window), set()
+        reloaded, deleted, appended = set(window), set(), {}
     else:
         # The window's first day moved forward (a newer snapshot): its lines before that day go, nothing
         # is reloaded for it. Backward (or from no data): the months it now reaches back into are reloaded.
@@ -138,6 +139,11 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
             moved = {p for p in window if p != "none" and _month(start) <= p
                      and (previous.start is None or p <= _month(previous.start))}
         reloaded = {p for p in window if previous.parts.get(p) != files[p] or p in moved}
+        # a partition whose new lines were appended as a file of their own (silver.py): only those go in
+        appended = {p: window[p][len(previous.parts[p].split("\n")):] for p in reloaded
+                    if relation_of is not None and p not in moved and previous.parts.get(p)
+                    and files[p].startswith(previous.parts[p] + "\n")}
+        reloaded -= set(appended)
         deleted = (set(previous.parts) - set(window)) | (reloaded & set(previous.parts))
         where = [f"{PART} IN ({', '.join(_quoted(deleted))})"] if deleted else []
         if trim:
@@ -147,11 +153,15 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
         if reloaded:
             con.execute(f"INSERT INTO gold.fact_requisition {SELECT.format(rows=relation(reloaded))} {ORDER}",
                         {"start": start})
+        if appended:
+            con.execute(f"INSERT INTO gold.fact_requisition {SELECT.format(rows=relation_of(appended))} {ORDER}",
+                        {"start": start})
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("CREATE OR REPLACE TABLE meta.fact_requisition_parts (part VARCHAR, files VARCHAR, window_start DATE, layout VARCHAR)")
     insert_rows(con, "meta.fact_requisition_parts",
                 [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)])
-    log.info("event=fact_requisition reused=%s reloaded=%d deleted=%d", previous is not None, len(reloaded), len(deleted))
+    log.info("event=fact_requisition reused=%s reloaded=%d deleted=%d appended=%d", previous is not None, len(reloaded),
+             len(deleted), len(appended))
 
 
 def _month(d: date) -> str:

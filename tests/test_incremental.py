@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -302,6 +303,69 @@ def test_a_moved_site_keeps_its_gold_when_a_forecast_arrives(tmp_path, caplog):
     assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
 
 
+def _month_files(cfg) -> dict[str, int]:
+    return {p: len(fs) for p, fs in SilverStore(cfg.lake).manifest()["tables"]["requisition"].items()}
+
+
+def test_new_lines_are_appended_to_their_month_and_equal_a_full_rebuild(tmp_path, monkeypatch, caplog):
+    """A later export's new lines go into the months they fall in as a file of their own, after the
+    files the month had (silver.APPENDS): lines a month holds already (the same line again, an undated
+    line again) are not added twice, a repeated line's second copy is a line of its own. A clock set back
+    since the lines held were delivered, or a month of APPEND_MAX_FILES files, rewrites the month whole
+    instead. Every way gives the lines and tables of a full rebuild."""
+    import nova_pipeline.ingest as ingest_module
+    import nova_pipeline.silver as silver
+
+    march = [x for x in LINES if x.split(";")[9].endswith("/03/2025")]
+    undated = ";".join(march[0].split(";")[:9] + ["", march[0].split(";")[10]])
+    cfg = make_site(tmp_path / "site")
+    first = march[:300] + [undated]
+    _export(cfg, "suprimentos_a.csv", first)
+    assert build(cfg).outcome == "published"
+    assert _month_files(cfg)["2025-03"] == 1
+    # 100 lines the month holds, a second copy of one of them, 40 new lines, the undated line again
+    second = march[200:300] + [march[250]] + march[300:340] + [undated]
+    _export(cfg, "suprimentos_b.csv", second)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.facts"):
+        assert build(cfg).outcome == "published"
+    files = _month_files(cfg)
+    assert files["2025-03"] == 2 and files["none"] == 1  # nothing new undated: that month is untouched
+    assert any("appended=1" in r.getMessage() for r in caplog.records if "event=fact_requisition" in r.getMessage())
+    lines = _silver_rows(cfg)
+    assert len(lines) == len(_distinct_lines([first, second])) == len(first) + 41
+    assert _silver_rows(_full_copy(cfg, tmp_path / "full1")) == lines
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", tmp_path / "full1" / "warehouse" / "current.duckdb") >= 20
+
+    # the clock set back a day: the lines of this export would win a full rebuild, so the month is rewritten
+    class Earlier(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) - timedelta(days=1)
+
+    third = march[330:360] + [undated.replace(";10;", ";11;", 1)]
+    _export(cfg, "suprimentos_c.csv", third)
+    with monkeypatch.context() as m:
+        m.setattr(ingest_module, "datetime", Earlier)
+        assert build(cfg).outcome == "published"
+    files = _month_files(cfg)
+    assert files["2025-03"] == 1 and files["none"] == 1
+    assert _silver_rows(_full_copy(cfg, tmp_path / "full2")) == _silver_rows(cfg)
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", tmp_path / "full2" / "warehouse" / "current.duckdb") >= 20
+
+    # a month served by APPEND_MAX_FILES files is rewritten into one by the next export into it
+    monkeypatch.setattr(silver, "APPEND_MAX_FILES", 2)
+    _export(cfg, "suprimentos_d.csv", march[360:380])
+    assert build(cfg).outcome == "published"
+    assert _month_files(cfg)["2025-03"] == 2
+    _export(cfg, "suprimentos_e.csv", march[380:400])
+    assert build(cfg).outcome == "published"
+    assert _month_files(cfg)["2025-03"] == 1
+    assert len(_silver_rows(cfg)) == len(_distinct_lines([first, second, third, march[360:400]]))
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb",
+                                 _full_copy(cfg, tmp_path / "full3").warehouse / "current.duckdb") >= 20
+
+
 def _staged_then_written(monkeypatch) -> None:
     """Supplies exports landed the other way (and the way every lake before this layout holds them):
     checked into a staging table or file, then bronze written from it with occurrence numbers."""
@@ -377,12 +441,15 @@ def test_one_export_is_served_by_its_bronze_file_and_equals_a_written_silver(tmp
     assert len(rows[0]) == len(export) - 1  # the repeated lines stay separate lines; one line rejected
     assert assert_same_warehouse(sites[0].warehouse / "current.duckdb", sites[1].warehouse / "current.duckdb",
                                  also_skip=frozenset({("meta", "source_files")}), ignore=("ingested_at",)) >= 20
-    # the next export into one of its months rewrites that month only; the bronze file serves the others
+    # the next export's new lines are appended to the months they fall in, as a file of their own; the
+    # bronze file still serves every month
     daily = [line.replace(line.split(";")[8], "999999", 1) for line in LINES[100:103]]
     _export(sites[0], "suprimentos_daily.csv", daily)
     assert build(sites[0]).outcome == "published"
     after = SilverStore(sites[0].lake).manifest()["tables"]["requisition"]
-    assert any(served_by_bronze(fs[0]) for fs in after.values()) and not all(served_by_bronze(fs[0]) for fs in after.values())
+    assert all(served_by_bronze(fs[0]) for fs in after.values())
+    appended = {p for p, fs in after.items() if len(fs) == 2 and not served_by_bronze(fs[1])}
+    assert appended and all(len(fs) == 1 for p, fs in after.items() if p not in appended)
     assert len(_silver_rows(sites[0])) == len(_distinct_lines([[line for line in export if line != bad], daily]))
 
 
