@@ -91,10 +91,7 @@ class SilverStore:
 
     def relation_of(self, table: str, held: dict[str, list[str]], keyed: bool = True) -> str:
         """SQL for the table's rows of the files named per partition in `held` (part -> files)."""
-        by_file: dict[str, list[str]] = {}
-        for p, rels in sorted(held.items()):
-            for r in rels:
-                by_file.setdefault(r, []).append(p)
+        by_file = files_serving(held)
         if not by_file:
             return f"(SELECT * FROM _empty_{table})"
         return "(" + " UNION ALL ".join(
@@ -254,11 +251,7 @@ class SilverStore:
         file's such lines are read once into a temp table, then numbered and hashed (a month's 300,000
         lines at 10M, numbered and hashed through a view that reads the file three times, cost 0.3 s)."""
         con.execute(f"CREATE OR REPLACE TEMP TABLE _held_keys AS SELECT {table.key} FROM _empty_{table.name}")
-        by_file: dict[str, list[str]] = {}
-        for p, rels in sorted(held.items()):
-            for r in rels:
-                by_file.setdefault(r, []).append(p)
-        for f, ps in sorted(by_file.items()):
+        for f, ps in sorted(files_serving(held).items()):
             if served_by_bronze(f):
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _held_lines AS SELECT * FROM "
                             f"{self._bronze_lines(table, self.root / f, ps, like)}")
@@ -286,19 +279,20 @@ class SilverStore:
         SUMMARY_BATCH_BYTES of Parquet read into a narrow temp table (bounded memory), each summary a
         GROUP BY over it. A partition's bytes are its share of the file's rows."""
         size, total = written.stat().st_size, sum(counts.values()) or 1
+        req = BY_NAME["requisition"]
+        # partitions the written file holds only the appended lines of: summarised from all their files
+        # (four to a batch: a month of the 10M bench export is a few MB of Parquet)
+        appended = {p for p in counts if new["tables"][req.name][p] != [self.entry(written)]}
         batches: list[list[str]] = [[]]
         held = 0
         for p in sorted(counts):
-            bytes_ = size * counts[p] // total
+            bytes_ = SUMMARY_BATCH_BYTES // 4 if p in appended else size * counts[p] // total
             if batches[-1] and held + bytes_ > SUMMARY_BATCH_BYTES:
                 batches.append([])
                 held = 0
             batches[-1].append(p)
             held += bytes_
         served = served_by_bronze(self.entry(written))
-        req = BY_NAME["requisition"]
-        # partitions the written file holds only the appended lines of: summarised from all their files
-        appended = {p for p in counts if new["tables"][req.name][p] != [self.entry(written)]}
         for i, batch in enumerate(b for b in batches if b):
             if appended & set(batch):
                 source = f"(SELECT *, {req.partition} AS part FROM {self.relation(req.name, new, set(batch), keyed=False)})"
@@ -388,6 +382,15 @@ def parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[s
     for file, name in con.execute(f"SELECT file_name, name FROM parquet_schema([{_listed(files)}])").fetchall():
         names.setdefault(file, set()).add(name)
     return names
+
+
+def files_serving(held: dict[str, list[str]]) -> dict[str, list[str]]:
+    """part -> its files, turned into file -> the parts it serves."""
+    by_file: dict[str, list[str]] = {}
+    for p, rels in sorted(held.items()):
+        for r in rels:
+            by_file.setdefault(r, []).append(p)
+    return by_file
 
 
 def served_by_bronze(rel: str) -> bool:
