@@ -213,7 +213,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "service_level": r["service_level"], "review_days": r["review_days"],
         "default_lead_time_days": r["default_lead_time_days"],
         "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
-    }, copy_used=copied is not None and not full)
+    }, copy_used=copied is not None and not full, partitions=merged.views)
     inputs = replay_inputs(con, r)
     reuse = carry_replay(con, lake, inputs, full or merged.full)
     run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse})
@@ -272,6 +272,13 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
                  copied, lambda files: store.relation_of("requisition", files))
     con.execute(f"CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
                 f"{store.relation('req_demand', manifest, set(lines))}")
+    # what each view reads, partition by partition: gold's by-month tables make the changed months only
+    # (the demand summaries hold dated lines only: their undated partition is empty whatever its file)
+    result.views = {f"sum_{name}": {p: fs for p, fs in manifest["tables"].get(name, {}).items()
+                                    if not (p == "none" and name in ("req_demand", "req_monthly"))}
+                    for name in SUMMARIES}
+    demand = manifest["tables"].get("req_demand", {})
+    result.views["sum_req_demand_recent"] = {p: demand[p] for p in lines if p in demand}
     log.info("event=silver_merged drops=%d partitions=%s full=%s", result.merged_drops,
              ",".join(f"{t}:{n}" for t, n in result.rewritten.items()) or "none", result.full)
     return result

@@ -23,9 +23,11 @@ merely appears in a statement (a column called like a table) only makes it recom
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 
@@ -34,12 +36,24 @@ from .db import insert_rows, split_statements, sql_path, sql_text
 log = logging.getLogger("nova.build")
 
 FORMAT = "1"  # change when what a key covers changes
+EAGER = {"as_of", "window_start"}  # one-row temp tables: made while planning, keyed by what they hold
 LATER = {"as_of"}  # temp tables of the script that Python reads after it (meta.py); sql/replay.sql's are found in it
 SCRIPT = "gold"
 TARGET = re.compile(r"^\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(TEMP\s+|TEMPORARY\s+)?TABLE|ALTER\s+TABLE|UPDATE)\s+"
                     r"([A-Za-z_][\w.]*)", re.IGNORECASE)
 NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?")
 COMMENT = re.compile(r"--[^\n]*")
+
+
+@dataclass(frozen=True)
+class ByMonth:
+    """A gold table whose rows of a month come from the rows of `reads` of that month and the `lookback`
+    days before it, `reads` being made from the partitions (request months) of the lake view `view`:
+    `-- carry by month: <reads> <column> <view> [<lookback days>]` on the line before its CREATE."""
+    reads: str
+    column: str
+    view: str
+    lookback: int = 0
 
 
 @dataclass
@@ -49,9 +63,14 @@ class Unit:
     target: str | None
     temp: bool
     statements: list[str] = field(default_factory=list)
+    by_month: ByMonth | None = None
+
+
+BY_MONTH = re.compile(r"^--\s*carry by month:\s*(\w+)\s+(\"?\w+\"?)\s+(\w+)(?:\s+(\d+))?\s*$")
 
 
 def units(text: str) -> list[Unit]:
+    directives = _directives(text)
     out: list[Unit] = []
     for statement in split_statements(text):
         m = TARGET.match(statement)
@@ -62,8 +81,28 @@ def units(text: str) -> list[Unit]:
         if out and out[-1].target == target and not statement.lstrip().upper().startswith("CREATE"):
             out[-1].statements.append(statement)
         else:
-            out.append(Unit(target, bool(m[1]) or "." not in target, [statement]))
+            out.append(Unit(target, bool(m[1]) or "." not in target, [statement], directives.get(statement)))
     return out
+
+
+def _directives(text: str) -> dict[str, ByMonth]:
+    """statement -> the `-- carry by month:` line right before it (comments between them allowed)."""
+    found: dict[str, ByMonth] = {}
+    pending, current = None, []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--"):
+            m = BY_MONTH.match(stripped)
+            if m and not "".join(current).strip():
+                pending = ByMonth(m[1].lower(), m[2], m[3].lower(), int(m[4] or 0))
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip()
+            if pending:
+                found[statement] = pending
+            pending, current = None, []
+    return found
 
 
 def gold_tables(text: str | None = None) -> set[str]:
@@ -122,72 +161,142 @@ class Plan:
     keys: dict[str, str]          # gold table -> its key, recorded in meta.gold_keys
     carried: set[str]
     run: list[Unit]               # in the script's order
+    partial_keys: dict[str, str] = field(default_factory=dict)  # by-month tables: the key but their view
+    months: dict[str, date] = field(default_factory=dict)       # by-month tables made again from this day on
+    eager: set[str] = field(default_factory=set)                # temp tables made while planning
 
 
-def plan(con, lake_root: str, params: dict, previous: dict[str, str], copied: set[str],
-         text: str | None = None, later: set[str] = frozenset()) -> Plan:
-    """Which units to run, given the keys the serving version recorded (`previous`, empty when there is
-    no usable copy) and the gold tables present in the copy. The temp tables named in `later` are
-    made in any case (the steps after the script read them)."""
+def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: set[str],
+         text: str | None = None, later: set[str] = frozenset(),
+         partitions: dict[str, dict[str, list[str]]] | None = None) -> Plan:
+    """Which units to run, given what the serving version recorded (`previous`: table -> (key, key but
+    its view, its view's partitions as JSON); empty when there is no usable copy) and the gold tables
+    present in the copy. The temp tables named in `later` are made in any case (the steps after the
+    script read them); those in EAGER are made here and keyed by what they hold. `partitions`: the lake
+    view -> its partitions' files, for the by-month tables."""
     script = units(text or sql_text(SCRIPT))
     base = Keys(con, lake_root)
     made = {u.target for u in script if u.target}
     common = _h(FORMAT, duckdb.__version__, sql_text("macros"))
-    key: dict[str, str] = {}
     refs: dict[int, set[str]] = {}
-    for i, u in enumerate(script):
-        body = "\n".join(u.statements)
-        names = names_in(body)
-        earlier = {n for n in names if n in key and n != u.target}
-        outside = {n for n in names & base.known() if n not in made}
-        refs[i] = earlier
-        used = sorted(f"{k}={v!r}" for k, v in params.items() if f"${k}" in body)
-        if u.target:
-            key[u.target] = _h(common, body, *used, *(f"{n}={key[n]}" for n in sorted(earlier)),
-                               *(f"{n}={base.of(n)}" for n in sorted(outside)))
-    carried = {u.target for u in script if u.target and not u.temp and u.target in copied
-               and previous.get(u.target) == key[u.target]}
+    eager: set[str] = set()
+
+    def keyed(neutral: str | None) -> dict[str, str]:
+        key: dict[str, str] = {}
+        for i, u in enumerate(script):
+            body = "\n".join(u.statements)
+            names = names_in(body)
+            earlier = {n for n in names if n in key and n != u.target}
+            outside = {n for n in names & base.known() if n not in made}
+            refs[i] = earlier
+            used = sorted(f"{k}={v!r}" for k, v in params.items() if f"${k}" in body)
+            if u.target in EAGER:
+                if u.target not in eager:
+                    for statement in u.statements:
+                        _execute(con, statement, params)
+                    eager.add(u.target)
+                key[u.target] = _h("content", *con.execute(
+                    f"SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM {u.target} t").fetchone())
+            elif u.target:
+                key[u.target] = _h(common, body, *used, *(f"{n}={key[n]}" for n in sorted(earlier)),
+                                   *(f"{n}={'partitioned' if n == neutral else base.of(n)}" for n in sorted(outside)))
+        return key
+
+    key = keyed(None)
+    partial: dict[str, str] = {}
+    for view in sorted({u.by_month.view for u in script if u.by_month}):
+        other = keyed(view)
+        partial.update({u.target: other[u.target] for u in script if u.by_month and u.by_month.view == view})
+    carried, months = set(), {}
+    for u in script:
+        if not u.target or u.temp or u.target not in copied or u.target not in previous:
+            continue
+        was_key, was_partial, was_parts = previous[u.target]
+        if was_key == key[u.target]:
+            carried.add(u.target)
+        elif u.by_month and was_partial == partial.get(u.target) and was_parts is not None and partitions:
+            start = _first_changed(json.loads(was_parts), partitions.get(u.by_month.view, {}))
+            if start is not None:
+                months[u.target] = start
     needed: set[str] = set(later)
     run: list[Unit] = []
     for i in reversed(range(len(script))):
         u = script[i]
+        if u.target in eager:
+            continue
         if u.target is None or (not u.temp and u.target not in carried) or (u.temp and u.target in needed):
             run.append(u)
             needed |= refs[i]
     run.reverse()
     gold = {u.target: key[u.target] for u in script if u.target and not u.temp}
-    return Plan(gold, carried, run)
+    return Plan(gold, carried, run, partial, months, eager)
 
 
-def previous_keys(con) -> dict[str, str]:
-    """The keys the attached serving version recorded; none from a version made before them."""
+def _first_changed(before: dict[str, list[str]], now: dict[str, list[str]]) -> date | None:
+    """The first day of the earliest request month whose files changed; None when a change is not a
+    month's (undated lines) or nothing changed."""
+    changed = {p for p in set(before) | set(now) if before.get(p) != now.get(p)}
+    if not changed or "none" in changed:
+        return None
+    return date.fromisoformat(min(changed) + "-01")
+
+
+def _execute(con, statement: str, params: dict) -> None:
+    used = {k: v for k, v in params.items() if f"${k}" in statement}
+    con.execute(statement, used) if used else con.execute(statement)
+
+
+def _by_month_statements(u: Unit, start: date) -> list[str]:
+    """Delete the table's rows from `start` on and insert them again from what it reads from
+    `start - lookback` on (its CREATE ... AS made an INSERT)."""
+    b = u.by_month
+    create = u.statements[0]
+    select = re.sub(r"^\s*CREATE\s+TABLE\s+\S+\s+AS\s+", "", create, count=1, flags=re.IGNORECASE)
+    day = f"DATE '{start.isoformat()}'"
+    narrowed = f"(SELECT * FROM {b.reads} WHERE {b.column} >= {day} - {b.lookback})"
+    select = re.sub(rf"\b{re.escape(b.reads)}\b", lambda _: narrowed, select)
+    return [f"DELETE FROM {u.target} WHERE {b.column} >= {day}",
+            f"INSERT INTO {u.target} SELECT * FROM ({select.rstrip().rstrip(';')}) WHERE {b.column} >= {day}"]
+
+
+def previous_keys(con) -> dict[str, tuple]:
+    """What the attached serving version recorded per gold table: (key, key but its view, its view's
+    partitions); none from a version made before them."""
     try:
-        return dict(con.execute("SELECT table_name, inputs_key FROM prev.meta.gold_keys").fetchall())
+        return {t: (k, pk, parts) for t, k, pk, parts in con.execute(
+            "SELECT table_name, inputs_key, partial_key, parts FROM prev.meta.gold_keys").fetchall()}
     except duckdb.Error:
         return {}
 
 
-def run(con, lake_root: str, params: dict, copy_used: bool) -> Plan:
-    """Run sql/gold.sql, keeping the copied version's gold tables whose keys did not change; record
-    every gold table's key in meta.gold_keys."""
+def run(con, lake_root: str, params: dict, copy_used: bool,
+        partitions: dict[str, dict[str, list[str]]] | None = None) -> Plan:
+    """Run sql/gold.sql, keeping the copied version's gold tables whose keys did not change, and making
+    a by-month table's changed months only; record every gold table's keys in meta.gold_keys."""
     copied = set()
     previous = {}
     if copy_used:
         copied = {f"gold.{n}".lower() for (n,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'gold'").fetchall()}
         previous = previous_keys(con)
-    p = plan(con, lake_root, params, previous, copied, later=names_in(sql_text("replay")) | LATER)
-    dropped = [t for t in copied if t in p.keys and t not in p.carried]
+    p = plan(con, lake_root, params, previous, copied, later=names_in(sql_text("replay")) | LATER,
+             partitions=partitions)
+    dropped = [t for t in copied if t in p.keys and t not in p.carried and t not in p.months]
     for t in dropped:
         con.execute(f"DROP TABLE {t}")
     if dropped:
         con.execute("CHECKPOINT")  # their blocks are free for the tables made again
     for u in p.run:
-        for statement in u.statements:
-            used = {k: v for k, v in params.items() if f"${k}" in statement}
-            con.execute(statement, used) if used else con.execute(statement)
-    con.execute("CREATE TABLE meta.gold_keys (table_name VARCHAR, inputs_key VARCHAR)")
-    insert_rows(con, "meta.gold_keys", sorted(p.keys.items()))
-    log.info("event=gold_carried carried=%d made=%d tables=%r", len(p.carried), len(p.keys) - len(p.carried),
+        for statement in (_by_month_statements(u, p.months[u.target]) if u.target in p.months else u.statements):
+            _execute(con, statement, params)
+    con.execute("CREATE TABLE meta.gold_keys (table_name VARCHAR, inputs_key VARCHAR, partial_key VARCHAR, parts VARCHAR)")
+    views = {u.target: u.by_month.view for u in units(sql_text(SCRIPT)) if u.by_month}
+    insert_rows(con, "meta.gold_keys", [
+        (t, k, p.partial_keys.get(t),
+         json.dumps((partitions or {}).get(views[t], {}), sort_keys=True) if t in views and partitions is not None else None)
+        for t, k in sorted(p.keys.items())])
+    log.info("event=gold_carried carried=%d by_month=%d made=%d months_from=%r tables=%r", len(p.carried), len(p.months),
+             len(p.keys) - len(p.carried) - len(p.months),
+             {t.split(".", 1)[1]: d.isoformat() for t, d in sorted(p.months.items())},
              sorted(t.split(".", 1)[1] for t in p.carried))
     return p

@@ -266,6 +266,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
                        "whose inputs did not change (nova_pipeline/carry.py).", {
         "table_name": "the gold table (gold.name)",
         "inputs_key": "hash of its SQL, the parameters it uses and the keys of the relations it reads",
+        "partial_key": "for a table kept month by month (demand_daily, demand_monthly): the same, but for the "
+                       "lake view of request months it reads",
+        "parts": "for such a table: that view's request months and their files (JSON), to find the months that changed",
     }),
     "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
                      "built (config [freshness], defaults from nova_pipeline/sources/registry.py).", {

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +60,7 @@ class MergeResult:
     merged_drops: int
     rewritten: dict[str, int]  # table -> partitions rewritten
     full: bool
+    views: dict = field(default_factory=dict)  # gold's lake view -> its partitions' files (set by build.py)
 
 
 class SilverStore:

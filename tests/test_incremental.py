@@ -111,6 +111,7 @@ def sequence_site(tmp_path, caplog):
         assert [r.getMessage().split()[1] for r in caplog.records if "event=fact_requisition" in r.getMessage()] == \
             [f"reused={bool(steps)}"]
         result.carried = _carried(caplog)
+        result.by_month = _by_month(caplog)
         steps.append(result)
         return result
 
@@ -163,6 +164,16 @@ def test_incremental_builds_equal_one_full_rebuild(sequence_site, tmp_path):
     assert lines_only | {"demand_daily", "fact_stock", "dim_depot"} <= forecast
     assert not forecast & {"dim_item", "fact_forecast", "reorder_status"}
     assert not last & lines_only
+    # daily and monthly demand made again only from the first request month an export changed (carry.py)
+    assert steps[1].by_month == {"demand_monthly": "2025-02-01"}  # the window's first day moved: daily made whole
+    assert steps[6].by_month == {"demand_daily": "2025-03-01", "demand_monthly": "2025-03-01"}
+    assert all(r.by_month == {} for r in steps[2:6])  # no new lines: kept whole, or made whole (a new as-of date)
+
+
+def _by_month(caplog) -> dict[str, str]:
+    """The gold tables a build kept but for the months from a day on (table -> that day)."""
+    events = [r.getMessage() for r in caplog.records if "event=gold_carried" in r.getMessage()]
+    return ast.literal_eval(re.search(r"months_from=(\{.*?\}) tables=", events[0])[1])
 
 
 def _carried(caplog) -> set[str]:

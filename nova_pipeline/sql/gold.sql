@@ -118,6 +118,7 @@ FROM silver.stock;
 
 -- Daily demand of stockable items in the reorder window (from its first day on): days with requests
 -- only (a day missing is a day without demand); the 7- and 30-day figures count those zero days.
+-- carry by month: demand_all "date" sum_req_demand_recent 29
 CREATE TABLE gold.demand_daily AS
 SELECT item_id, "date", quantity, lines, rolling_avg_7d, total_30d FROM (
     SELECT item_id, "date", quantity, lines,
@@ -130,6 +131,7 @@ SELECT item_id, "date", quantity, lines, rolling_avg_7d, total_30d FROM (
 WHERE "date" >= (SELECT d FROM window_start);
 
 -- Monthly demand of stockable items over all history.
+-- carry by month: sum_req_monthly "month" sum_req_monthly
 CREATE TABLE gold.demand_monthly AS
 SELECT item_id, "month", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines,
        sum(days_with_demand)::BIGINT AS days_with_demand
