@@ -16,16 +16,20 @@ pytestmark = [pytest.mark.slow,
 class Tmux:
     def __init__(self, command: str, width: int = 80, height: int = 24):
         self.name = f"nova-{uuid.uuid4().hex[:8]}"
-        # no stderr redirect: Textual draws on stderr's terminal
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                        f"{command}; echo EXITED $?; sleep 30"], check=True)
+        # A server of its own (-L): never another test's or a user's, nor one that is still shutting down
+        # (a new-session against a dying server fails with exit 1). The pane is a pty of tmux's, so
+        # capturing the client's output leaves Textual's terminal alone.
+        self.tmux = ["tmux", "-L", self.name]
+        out = subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                              f"{command}; echo EXITED $?; sleep 30"], capture_output=True, text=True)
+        assert out.returncode == 0, f"tmux new-session exited {out.returncode}: {out.stderr.strip()}"
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
 
     def keys(self, *keys: str) -> None:
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            subprocess.run([*self.tmux, "send-keys", "-t", self.name, key], check=True)
             time.sleep(0.3)
 
     def wait_for(self, text: str, seconds: float = 15) -> str:
@@ -38,7 +42,7 @@ class Tmux:
         raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 def test_operator_session_over_a_terminal(tui_site_copy, tmp_path):
