@@ -27,7 +27,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -49,11 +49,15 @@ COMMENT = re.compile(r"--[^\n]*")
 class ByMonth:
     """A gold table whose rows of a month come from the rows of `reads` of that month and the `lookback`
     days before it, `reads` being made from the partitions (request months) of the lake view `view`:
-    `-- carry by month: <reads> <column> <view> [<lookback days>]` on the line before its CREATE."""
+    `-- carry by month: <reads> <column> <view> [<lookback days>] [slides <table>]` on the line before
+    its CREATE. With `slides`, the one-row temp table <table> (the window's first day) only drops the
+    rows before it: when it moves on and nothing else changed, the rows before the new day are deleted
+    and the others kept."""
     reads: str
     column: str
     view: str
     lookback: int = 0
+    slides: str | None = None
 
 
 @dataclass
@@ -66,7 +70,7 @@ class Unit:
     by_month: ByMonth | None = None
 
 
-BY_MONTH = re.compile(r"^--\s*carry by month:\s*(\w+)\s+(\"?\w+\"?)\s+(\w+)(?:\s+(\d+))?\s*$")
+BY_MONTH = re.compile(r"^--\s*carry by month:\s*(\w+)\s+(\"?\w+\"?)\s+(\w+)(?:\s+(\d+))?(?:\s+slides\s+(\w+))?\s*$")
 
 
 def units(text: str) -> list[Unit]:
@@ -94,7 +98,7 @@ def _directives(text: str) -> dict[str, ByMonth]:
         if stripped.startswith("--"):
             m = BY_MONTH.match(stripped)
             if m and not "".join(current).strip():
-                pending = ByMonth(m[1].lower(), m[2], m[3].lower(), int(m[4] or 0))
+                pending = ByMonth(m[1].lower(), m[2], m[3].lower(), int(m[4] or 0), m[5] and m[5].lower())
             continue
         current.append(line)
         if line.rstrip().endswith(";"):
@@ -164,6 +168,8 @@ class Plan:
     partial_keys: dict[str, str] = field(default_factory=dict)  # by-month tables: the key but their view
     months: dict[str, date] = field(default_factory=dict)       # by-month tables made again from this day on
     eager: set[str] = field(default_factory=set)                # temp tables made while planning
+    slid: dict[str, date] = field(default_factory=dict)         # sliding tables whose rows before this day go
+    slides: dict[str, str] = field(default_factory=dict)        # sliding table -> its window's first day now
 
 
 def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: set[str],
@@ -181,7 +187,7 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
     refs: dict[int, set[str]] = {}
     eager: set[str] = set()
 
-    def keyed(neutral: str | None) -> dict[str, str]:
+    def keyed(neutral: str | None, sliding: frozenset[str] = frozenset()) -> dict[str, str]:
         key: dict[str, str] = {}
         for i, u in enumerate(script):
             body = "\n".join(u.statements)
@@ -195,7 +201,7 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
                     for statement in u.statements:
                         _execute(con, statement, params)
                     eager.add(u.target)
-                key[u.target] = _h("content", *con.execute(
+                key[u.target] = "sliding" if u.target in sliding else _h("content", *con.execute(
                     f"SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM {u.target} t").fetchone())
             elif u.target:
                 key[u.target] = _h(common, body, *used, *(f"{n}={key[n]}" for n in sorted(earlier)),
@@ -204,20 +210,35 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
 
     key = keyed(None)
     partial: dict[str, str] = {}
-    for view in sorted({u.by_month.view for u in script if u.by_month}):
-        other = keyed(view)
-        partial.update({u.target: other[u.target] for u in script if u.by_month and u.by_month.view == view})
-    carried, months = set(), {}
+    for view, slides in sorted({(u.by_month.view, u.by_month.slides) for u in script if u.by_month}, key=str):
+        other = keyed(view, frozenset([slides] if slides else []))
+        partial.update({u.target: other[u.target] for u in script
+                        if u.by_month and (u.by_month.view, u.by_month.slides) == (view, slides)})
+    slide_days = {u.by_month.slides: _day_in(con, u.by_month.slides) for u in script if u.by_month and u.by_month.slides}
+    carried, months, slid = set(), {}, {}
     for u in script:
         if not u.target or u.temp or u.target not in copied or u.target not in previous:
             continue
-        was_key, was_partial, was_parts = previous[u.target]
+        was_key, was_partial, was_parts, was_slide = previous[u.target]
         if was_key == key[u.target]:
             carried.add(u.target)
         elif u.by_month and was_partial == partial.get(u.target) and was_parts is not None and partitions:
-            start = _first_changed(json.loads(was_parts), partitions.get(u.by_month.view, {}))
+            b = u.by_month
+            now, before = (slide_days.get(b.slides), _as_day(was_slide)) if b.slides else (None, None)
+            if b.slides and (now is None or before is None or now < before):
+                continue  # the window moved back (or its day is unknown): made whole
+            # a sliding table's rows from `now` on read nothing before now - lookback
+            since = f"{now - timedelta(days=b.lookback):%Y-%m}" if now else ""
+            changed = _changed(json.loads(was_parts), partitions.get(b.view, {}), since)
+            if "none" in changed:
+                continue  # undated lines changed: made whole
+            start = date.fromisoformat(min(changed) + "-01") if changed else None
             if start is not None:
                 months[u.target] = start
+            if now is not None and now > before:
+                slid[u.target] = now
+            if start is None and u.target not in slid:
+                continue  # no month changed, yet the key did: made whole
     needed: set[str] = set(later)
     run: list[Unit] = []
     for i in reversed(range(len(script))):
@@ -229,16 +250,25 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
             needed |= refs[i]
     run.reverse()
     gold = {u.target: key[u.target] for u in script if u.target and not u.temp}
-    return Plan(gold, carried, run, partial, months, eager)
+    slides = {u.target: slide_days[u.by_month.slides].isoformat() for u in script
+              if u.by_month and u.by_month.slides and slide_days.get(u.by_month.slides)}
+    return Plan(gold, carried, run, partial, months, eager, slid, slides)
 
 
-def _first_changed(before: dict[str, list[str]], now: dict[str, list[str]]) -> date | None:
-    """The first day of the earliest request month whose files changed; None when a change is not a
-    month's (undated lines) or nothing changed."""
-    changed = {p for p in set(before) | set(now) if before.get(p) != now.get(p)}
-    if not changed or "none" in changed:
-        return None
-    return date.fromisoformat(min(changed) + "-01")
+def _day_in(con, table: str) -> date | None:
+    """The day a one-row temp table holds (the window's first day), None when it holds none."""
+    row = con.execute(f"SELECT * FROM {table}").fetchone()
+    return row[0] if row and isinstance(row[0], date) else None
+
+
+def _as_day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _changed(before: dict[str, list[str]], now: dict[str, list[str]], since: str = "") -> set[str]:
+    """The partitions (request months, "none" for undated lines) whose files changed, leaving out months
+    before `since` (YYYY-MM)."""
+    return {p for p in set(before) | set(now) if before.get(p) != now.get(p) and (p == "none" or p >= since)}
 
 
 def _execute(con, statement: str, params: dict) -> None:
@@ -263,8 +293,8 @@ def previous_keys(con) -> dict[str, tuple]:
     """What the attached serving version recorded per gold table: (key, key but its view, its view's
     partitions); none from a version made before them."""
     try:
-        return {t: (k, pk, parts) for t, k, pk, parts in con.execute(
-            "SELECT table_name, inputs_key, partial_key, parts FROM prev.meta.gold_keys").fetchall()}
+        return {t: (k, pk, parts, slide) for t, k, pk, parts, slide in con.execute(
+            "SELECT table_name, inputs_key, partial_key, parts, slide FROM prev.meta.gold_keys").fetchall()}
     except duckdb.Error:
         return {}
 
@@ -281,22 +311,30 @@ def run(con, lake_root: str, params: dict, copy_used: bool,
         previous = previous_keys(con)
     p = plan(con, lake_root, params, previous, copied, later=names_in(sql_text("replay")) | LATER,
              partitions=partitions)
-    dropped = [t for t in copied if t in p.keys and t not in p.carried and t not in p.months]
+    dropped = [t for t in copied if t in p.keys and t not in p.carried and t not in p.months and t not in p.slid]
     for t in dropped:
         con.execute(f"DROP TABLE {t}")
     if dropped:
         con.execute("CHECKPOINT")  # their blocks are free for the tables made again
     for u in p.run:
-        for statement in (_by_month_statements(u, p.months[u.target]) if u.target in p.months else u.statements):
+        kept = u.target in p.months or u.target in p.slid
+        trim = [f"DELETE FROM {u.target} WHERE {u.by_month.column} < DATE '{p.slid[u.target].isoformat()}'"] \
+            if u.target in p.slid else []
+        for statement in (trim + (_by_month_statements(u, p.months[u.target]) if u.target in p.months else [])
+                          if kept else u.statements):
             _execute(con, statement, params)
-    con.execute("CREATE TABLE meta.gold_keys (table_name VARCHAR, inputs_key VARCHAR, partial_key VARCHAR, parts VARCHAR)")
+    con.execute("CREATE TABLE meta.gold_keys (table_name VARCHAR, inputs_key VARCHAR, partial_key VARCHAR, parts VARCHAR, "
+                "slide VARCHAR)")
     views = {u.target: u.by_month.view for u in units(sql_text(SCRIPT)) if u.by_month}
     insert_rows(con, "meta.gold_keys", [
         (t, k, p.partial_keys.get(t),
-         json.dumps((partitions or {}).get(views[t], {}), sort_keys=True) if t in views and partitions is not None else None)
+         json.dumps((partitions or {}).get(views[t], {}), sort_keys=True) if t in views and partitions is not None else None,
+         p.slides.get(t))
         for t, k in sorted(p.keys.items())])
-    log.info("event=gold_carried carried=%d by_month=%d made=%d months_from=%r tables=%r", len(p.carried), len(p.months),
-             len(p.keys) - len(p.carried) - len(p.months),
+    log.info("event=gold_carried carried=%d by_month=%d slid=%d made=%d months_from=%r slid_to=%r tables=%r",
+             len(p.carried), len(p.months), len(set(p.slid) - set(p.months)),
+             len(p.keys) - len(p.carried) - len(set(p.months) | set(p.slid)),
              {t.split(".", 1)[1]: d.isoformat() for t, d in sorted(p.months.items())},
+             {t.split(".", 1)[1]: d.isoformat() for t, d in sorted(p.slid.items())},
              sorted(t.split(".", 1)[1] for t in p.carried))
     return p

@@ -269,6 +269,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "partial_key": "for a table kept month by month (demand_daily, demand_monthly): the same, but for the "
                        "lake view of request months it reads",
         "parts": "for such a table: that view's request months and their files (JSON), to find the months that changed",
+        "slide": "for a table of the reorder window (demand_daily): the window's first day it was made for, so a "
+                 "window that moved on only drops the days before it",
     }),
     "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
                      "built (config [freshness], defaults from nova_pipeline/sources/registry.py).", {

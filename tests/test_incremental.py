@@ -112,6 +112,7 @@ def sequence_site(tmp_path, caplog):
             [f"reused={bool(steps)}"]
         result.carried = _carried(caplog)
         result.by_month = _by_month(caplog)
+        result.slid = _slid(caplog)
         steps.append(result)
         return result
 
@@ -164,16 +165,29 @@ def test_incremental_builds_equal_one_full_rebuild(sequence_site, tmp_path):
     assert lines_only | {"demand_daily", "fact_stock", "dim_depot"} <= forecast
     assert not forecast & {"dim_item", "fact_forecast", "reorder_status"}
     assert not last & lines_only
-    # daily and monthly demand made again only from the first request month an export changed (carry.py)
-    assert steps[1].by_month == {"demand_monthly": "2025-02-01"}  # the window's first day moved: daily made whole
+    # daily and monthly demand made again only from the first request month an export changed (carry.py);
+    # daily demand's rows before a window's new first day dropped, the others kept (months before that
+    # day's 29-day lookback do not count as changed for it)
+    assert steps[1].by_month == {"demand_daily": "2025-03-01", "demand_monthly": "2025-02-01"}
     assert steps[6].by_month == {"demand_daily": "2025-03-01", "demand_monthly": "2025-03-01"}
     assert all(r.by_month == {} for r in steps[2:6])  # no new lines: kept whole, or made whole (a new as-of date)
+    assert steps[1].slid == {"demand_daily": "2025-04-10"} and steps[2].slid == {"demand_daily": "2025-04-28"}
+    assert steps[5].slid == {"demand_daily": "2025-04-29"} and steps[6].slid == {}
 
 
 def _by_month(caplog) -> dict[str, str]:
     """The gold tables a build kept but for the months from a day on (table -> that day)."""
+    return _event_dict(caplog, "months_from")
+
+
+def _slid(caplog) -> dict[str, str]:
+    """The gold tables of the reorder window a build kept but for the days before its new first day."""
+    return _event_dict(caplog, "slid_to")
+
+
+def _event_dict(caplog, field: str) -> dict[str, str]:
     events = [r.getMessage() for r in caplog.records if "event=gold_carried" in r.getMessage()]
-    return ast.literal_eval(re.search(r"months_from=(\{.*?\}) tables=", events[0])[1])
+    return ast.literal_eval(re.search(rf"{field}=(\{{.*?\}}) ", events[0])[1])
 
 
 def _carried(caplog) -> set[str]:
@@ -181,6 +195,38 @@ def _carried(caplog) -> set[str]:
     events = [r.getMessage() for r in caplog.records if "event=gold_carried" in r.getMessage()]
     assert len(events) == 1, events
     return set(ast.literal_eval(events[0].split("tables=", 1)[1]))
+
+
+def test_a_window_that_moves_on_drops_its_first_days_and_equals_a_full_rebuild(tmp_path, caplog):
+    """A stock snapshot dated later moves the as-of date and the reorder window on, and nothing else:
+    daily demand keeps its rows but those before the window's new first day (no month made again),
+    and the warehouse equals a full rebuild. A snapshot that moves the window back makes it whole."""
+    cfg = make_site(tmp_path / "site")
+    _export(cfg, "suprimentos.csv", LINES)
+    stock_snapshot(cfg.source.parent, "20/10/2025", "010090", "0")
+    assert build(cfg).outcome == "published"
+    before = _daily_days(cfg)
+    stock_snapshot(cfg.source.parent, "31/10/2025", "010090", "3")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert _slid(caplog) == {"demand_daily": "2025-05-05"} and _by_month(caplog) == {}
+    assert "demand_daily" not in _carried(caplog)
+    after = _daily_days(cfg)
+    assert after[0] == "2025-05-05" and before[0] < after[0] and before[1] == after[1]  # the same last day
+    full_cfg = _full_copy(cfg, tmp_path / "copy")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+    # the as-of date is the newest snapshot's: one dated earlier leaves the window where it is
+    stock_snapshot(cfg.source.parent, "10/10/2025", "010090", "1")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert _slid(caplog) == {} and "demand_daily" in _carried(caplog)
+
+
+def _daily_days(cfg) -> tuple[str, str]:
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        return tuple(str(d) for d in con.execute('SELECT min("date"), max("date") FROM gold.demand_daily').fetchone())
 
 
 def test_a_fresh_site_built_at_once_gives_the_same_gold(sequence_site, tmp_path):

@@ -63,10 +63,18 @@ SELECT depot,
 FROM (SELECT depot FROM sum_req_depot UNION SELECT depot FROM silver.stock)
 WHERE depot IS NOT NULL;
 
+-- Which suppliers each item was bought from (all history), for the item screen.
+CREATE TABLE gold.item_supplier AS
+SELECT item_id, supplier, sum(lines)::BIGINT AS lines, min(first_purchase) AS first_purchase,
+       max(last_purchase) AS last_purchase
+FROM sum_req_supplier GROUP BY item_id, supplier ORDER BY item_id, last_purchase DESC NULLS LAST, supplier;
+
+-- Suppliers, from the item-supplier pairs above (a few tens of thousands of rows, where the request
+-- months' summaries hold millions at 10,000,000 lines).
 CREATE TABLE gold.dim_supplier AS
 SELECT supplier, sum(lines)::BIGINT AS requisition_lines, min(first_purchase) AS first_purchase,
        max(last_purchase) AS last_purchase, count(DISTINCT item_id) AS items
-FROM sum_req_supplier GROUP BY supplier;
+FROM gold.item_supplier GROUP BY supplier;
 
 -- The public series side by side, one row per day from the first to the last day any of them covers.
 -- PTAX: the day's closing (Fechamento bulletin) selling rate; none on days without a bulletin.
@@ -118,7 +126,7 @@ FROM silver.stock;
 
 -- Daily demand of stockable items in the reorder window (from its first day on): days with requests
 -- only (a day missing is a day without demand); the 7- and 30-day figures count those zero days.
--- carry by month: demand_all "date" sum_req_demand_recent 29
+-- carry by month: demand_all "date" sum_req_demand_recent 29 slides window_start
 CREATE TABLE gold.demand_daily AS
 SELECT item_id, "date", quantity, lines, rolling_avg_7d, total_30d FROM (
     SELECT item_id, "date", quantity, lines,
@@ -234,12 +242,6 @@ FROM gold.dim_supplier d LEFT JOIN stats s USING (supplier) LEFT JOIN on_time o 
 LEFT JOIN recent r USING (supplier)
 ORDER BY d.requisition_lines DESC, d.supplier;
 
--- Which suppliers each item was bought from (all history), for the item screen.
-CREATE TABLE gold.item_supplier AS
-SELECT item_id, supplier, sum(lines)::BIGINT AS lines, min(first_purchase) AS first_purchase,
-       max(last_purchase) AS last_purchase
-FROM sum_req_supplier GROUP BY item_id, supplier ORDER BY item_id, last_purchase DESC NULLS LAST, supplier;
-
 CREATE TABLE gold.supplier_family_lead_time AS
 WITH h AS (SELECT supplier, family, lt, sum(n) AS n, sum(with_required) AS wr, sum(on_time) AS ot FROM supplier_hist GROUP BY ALL),
 cum AS (SELECT *, sum(n) OVER (PARTITION BY supplier, family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS c,
@@ -333,8 +335,7 @@ fc AS (
 -- The supplier to ask: the one the item was bought from most recently (then the one with most lines,
 -- then the first alphabetically), with how many lines the history holds from it and from how many.
 by_supplier AS (
-    SELECT item_id, supplier, sum(lines) AS lines, max(last_purchase) AS last_purchase
-    FROM sum_req_supplier GROUP BY item_id, supplier
+    SELECT item_id, supplier, lines, last_purchase FROM gold.item_supplier
 ),
 supplier AS (
     SELECT item_id, supplier, lines AS supplier_lines, count(*) OVER (PARTITION BY item_id) AS supplier_count
