@@ -20,7 +20,7 @@ from .db import connect, insert_rows, run_script, size_bytes, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import land_new_drops
 from .progress import Progress, silent
-from .replay import carry_replay, replay_inputs
+from .replay import carry_replay, prepare_cum, record_cum, replay_inputs
 from .silver import MergeResult, SilverStore, create_empty_views
 from .silver_tables import SUMMARIES
 
@@ -216,7 +216,10 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     }, copy_used=copied is not None and not full, partitions=merged.views)
     inputs = replay_inputs(con, r)
     reuse = carry_replay(con, lake, inputs, full or merged.full)
-    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse})
+    cum = prepare_cum(con, lake, r, full or merged.full)
+    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse,
+                               "cum_from": cum["cum_from"], "cum_cached": cum["cum_cached"]})
+    record_cum(con, lake, version, cum)
     progress("build", 3, steps)
     meta.write_meta(con, cfg, version, previous, n_new, inputs)
     progress("build", 4, steps)

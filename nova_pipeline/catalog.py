@@ -262,6 +262,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "part": "request month (YYYY-MM) or none (undated lines)", "files": "the lake's silver files the lines came from",
         "window_start": "the reorder window's first day", "layout": "hash of the SQL that made the lines",
     }),
+    "meta.replay_cache": ("The file of cumulative sums of daily demand the service replay and stock health read, "
+                          "kept in the lake so the next build sums only the items that changed (nova_pipeline/replay.py).", {
+        "file": "its Parquet file, relative to the lake folder",
+        "origin": "the sums start the day after it (NULL: all history)",
+        "key": "hash of the SQL that made them",
+        "drops": "the supplies drops whose lines they hold (the items of any other are summed again)",
+    }),
     "meta.gold_keys": ("What each gold table of gold.sql was made from, as a key, so the next build keeps the tables "
                        "whose inputs did not change (nova_pipeline/carry.py).", {
         "table_name": "the gold table (gold.name)",

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -51,9 +51,10 @@ def assert_same_warehouse(a: Path, b: Path, also_skip: frozenset = frozenset(), 
                         "AND schema_name IN ('gold', 'silver', 'meta') ORDER BY ALL").fetchall()
     assert tables == other
     # what changed since the version before is a fact of the history of builds, not of the inputs
-    # meta.gold_keys: keys of the inputs each gold table was made from, silver files' names among them
-    skip = {("meta", "build"), ("meta", "build_history"), ("meta", "gold_keys"), ("gold", "reorder_changes"),
-            ("gold", "status_counts")} | also_skip
+    # meta.gold_keys: keys of the inputs each gold table was made from, silver files' names among them;
+    # meta.replay_cache: the lake file of the replay's sums a build read, and when they were made
+    skip = {("meta", "build"), ("meta", "build_history"), ("meta", "gold_keys"), ("meta", "replay_cache"),
+            ("gold", "reorder_changes"), ("gold", "status_counts")} | also_skip
     compared = 0
     for schema, table in tables:
         if (schema, table) in skip:
@@ -199,11 +200,15 @@ def _carried(caplog) -> set[str]:
 
 def test_a_window_that_moves_on_drops_its_first_days_and_equals_a_full_rebuild(tmp_path, caplog):
     """A stock snapshot dated later moves the as-of date and the reorder window on, and nothing else:
-    daily demand keeps its rows but those before the window's new first day (no month made again),
-    and the warehouse equals a full rebuild. A snapshot that moves the window back makes it whole."""
+    daily demand keeps its rows but those before the window's new first day (no month made again), the
+    replay reads the cumulative sums the lake kept (summing only an item stocked for the first time),
+    and the warehouse equals a full rebuild. A snapshot dated earlier leaves the window where it is."""
     cfg = make_site(tmp_path / "site")
     _export(cfg, "suprimentos.csv", LINES)
-    stock_snapshot(cfg.source.parent, "20/10/2025", "010090", "0")
+    first = stock_snapshot(cfg.source.parent, "20/10/2025", "010090", "0")
+    newcomer = "010013"  # left out of the first snapshot: not stocked, so not in the kept sums
+    lines = first.read_bytes().decode("cp1252").splitlines()
+    first.write_bytes("\n".join(x for x in lines if x.split(";")[1] != newcomer).encode("cp1252") + b"\n")
     assert build(cfg).outcome == "published"
     before = _daily_days(cfg)
     stock_snapshot(cfg.source.parent, "31/10/2025", "010090", "3")
@@ -212,6 +217,7 @@ def test_a_window_that_moves_on_drops_its_first_days_and_equals_a_full_rebuild(t
         assert build(cfg).outcome == "published"
     assert _slid(caplog) == {"demand_daily": "2025-05-05"} and _by_month(caplog) == {}
     assert "demand_daily" not in _carried(caplog)
+    assert _sums_kept(caplog) == 1  # the newcomer, summed here; every other item's sums read from the lake
     after = _daily_days(cfg)
     assert after[0] == "2025-05-05" and before[0] < after[0] and before[1] == after[1]  # the same last day
     full_cfg = _full_copy(cfg, tmp_path / "copy")
@@ -221,7 +227,57 @@ def test_a_window_that_moves_on_drops_its_first_days_and_equals_a_full_rebuild(t
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="nova.build"):
         assert build(cfg).outcome == "published"
-    assert _slid(caplog) == {} and "demand_daily" in _carried(caplog)
+    # (the lake's file is not written again for one item: the newcomer is summed until it is)
+    assert _slid(caplog) == {} and "demand_daily" in _carried(caplog) and _sums_kept(caplog) == 1
+
+
+def test_kept_replay_sums_that_cannot_be_read_are_made_again(tmp_path, caplog):
+    """The lake's file of the replay's cumulative sums is a cache: damaged or gone, the build says so in
+    its log, sums every item again, writes a new file, and its answers equal a full rebuild's."""
+    cfg = make_site(tmp_path / "site", with_data=True)
+    assert build(cfg).outcome == "published"
+    (kept,) = (cfg.lake / "replay_cache").glob("cum-*.parquet")
+    kept.write_bytes(b"PAR1 not a parquet file")
+    stock_snapshot(cfg.source.parent, "27/10/2025", "010090", "0")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert any("event=replay_cache_unreadable" in r.getMessage() for r in caplog.records)
+    assert _sums_kept(caplog) is None
+    (made,) = (cfg.lake / "replay_cache").glob("cum-*.parquet")  # the damaged one removed
+    assert made != kept and made.stat().st_size > 1000
+    full_cfg = _full_copy(cfg, tmp_path / "copy")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+    made.unlink()  # gone: made again without a word of damage
+    stock_snapshot(cfg.source.parent, "28/10/2025", "010090", "1")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert _sums_kept(caplog) is None and len(list((cfg.lake / "replay_cache").glob("cum-*.parquet"))) == 1
+    stock_snapshot(cfg.source.parent, "29/10/2025", "010090", "2")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert _sums_kept(caplog) == 0
+    # six weeks on, the sums would start too long before the replay's oldest day: made again from it
+    stock_snapshot(cfg.source.parent, "10/12/2025", "010090", "2")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    assert _sums_kept(caplog) is None
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT origin FROM meta.replay_cache").fetchone()[0] == date(2024, 6, 13)  # 10/12/2025 - 7 * 52 - 180 - 1
+    full_cfg = _full_copy(cfg, tmp_path / "copy2")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+
+
+def _sums_kept(caplog) -> int | None:
+    """Items summed again from the build's event=replay_sums_kept line; None when it summed every item."""
+    for r in caplog.records:
+        m = re.search(r"event=replay_sums_kept file=\S+ stale_items=(\d+)", r.getMessage())
+        if m:
+            return int(m[1])
+    return None
 
 
 def _daily_days(cfg) -> tuple[str, str]:

@@ -1,8 +1,10 @@
 -- After gold.sql: the service replay (section 6), forecast accuracy and stock health, over the history.
--- Parameters: $history_days, $replay_weeks, $reuse_replay. With $reuse_replay (set by build.py when the
--- serving version's replay read the same inputs), the items in replay_redo are computed and every other
--- item's row is the serving version's (replay_carried: an ML drop carries all of them, a daily export
--- all but the items it requests); stock health then computes its own cumulative sums.
+-- Parameters: $history_days, $replay_weeks, $reuse_replay, $cum_from, $cum_cached. With $reuse_replay (set
+-- by build.py when the serving version's replay read the same inputs), the items in replay_redo are
+-- computed and every other item's row is the serving version's (replay_carried: an ML drop carries all
+-- of them, a daily export all but the items it requests). With $cum_cached (nova_pipeline/replay.py),
+-- the cumulative sums of demand are the lake's (temp view replay_cache, starting the day after
+-- $cum_from) but for the items in cum_stale, summed here; stock health reads them too.
 
 -- Service replay (section 6): would the method, run at each weekly review point t = A − 7k over the
 -- history, have covered the demand of the ⌈L⌉ days after t? d_t and s_t from the W days before t,
@@ -17,25 +19,32 @@ SELECT row_number() OVER (ORDER BY item_id)::INTEGER AS ik, item_id, as_of, lead
        NOT $reuse_replay OR item_id IN (SELECT item_id FROM replay_redo) AS redo
 FROM gold.reorder_status;
 
+-- oldest: the replay's first look-up day is after it; cum_from: the cumulative sums start the day after
+-- it (the replay's oldest day, or an earlier one when they come from the lake)
 CREATE TEMP TABLE replay_bounds AS
-SELECT *, NOT EXISTS (SELECT 1 FROM replay_items WHERE NOT redo) AND (oldest IS NULL OR health_from >= oldest) AS health_reads_cum
+SELECT *, (cum_from IS NULL OR health_from >= cum_from) AS health_reads_cum
 FROM (SELECT (SELECT min(first_d) FROM sum_req_item) AS first_day,
              CASE WHEN $replay_weeks > 0 THEN (SELECT as_of FROM as_of) - 7 * $replay_weeks - $history_days - 1 END AS oldest,
+             CAST($cum_from AS DATE) AS cum_from,
              ((SELECT min(position_date) FROM silver.stock) - $history_days - 1)::DATE AS health_from);
 
+-- Every stocked item's cumulative sums of daily demand: the lake's, but for the items summed here
 -- (sum_req_demand has one row per item and day: its partitions are months of the day)
 CREATE TEMP TABLE replay_cum AS
+SELECT i.ik, c."date", c.c1, c.c2 FROM replay_cache c JOIN replay_items i USING (item_id)
+WHERE $cum_cached AND c."date" IS NOT NULL AND i.item_id NOT IN (SELECT item_id FROM cum_stale)
+UNION ALL
 SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
 FROM (SELECT i.ik, d."date", d.quantity AS q
       FROM sum_req_demand d JOIN replay_items i USING (item_id), replay_bounds b
-      WHERE (b.oldest IS NULL OR d."date" > b.oldest) AND i.redo)
+      WHERE (b.cum_from IS NULL OR d."date" > b.cum_from)
+        AND (NOT $cum_cached OR i.item_id IN (SELECT item_id FROM cum_stale)))
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
 
 -- the same cumulative sums reaching back to the oldest stock snapshot's window (few dates, any age):
--- the replay's own when they hold every item (none carried: a full build, or an as-of date that moved)
--- and reach far enough back already (differences of sums need only a common start), else made here
--- for every item. A view: stock health reads it once, and a copy of replay_cum cost 0.3-0.4 s at
--- 10,000,000 lines.
+-- replay_cum when it reaches far enough back already (differences of sums need only a common start),
+-- else made here for every item. A view: stock health reads it once, and a copy of replay_cum cost
+-- 0.3-0.4 s at 10,000,000 lines.
 CREATE TEMP VIEW replay_cum_all AS
 SELECT * FROM replay_cum WHERE (SELECT health_reads_cum FROM replay_bounds)
 UNION ALL
@@ -63,7 +72,9 @@ WITH look AS (
     UNION ALL SELECT ik, t, 1, before_start FROM replay_points
     UNION ALL SELECT ik, t, 2, after_end FROM replay_points
 ), found AS (
-    SELECT l.ik, l.t, l.which, c.c1, c.c2 FROM look l ASOF LEFT JOIN replay_cum c ON l.ik = c.ik AND l.d >= c."date"
+    SELECT l.ik, l.t, l.which, c.c1, c.c2 FROM look l
+    ASOF LEFT JOIN (SELECT * FROM replay_cum WHERE ik IN (SELECT ik FROM replay_items WHERE redo)) c
+         ON l.ik = c.ik AND l.d >= c."date"
 )
 SELECT ik, t, coalesce(sum(c1) FILTER (which = 0), 0) - coalesce(sum(c1) FILTER (which = 1), 0) AS s1,
        coalesce(sum(c2) FILTER (which = 0), 0) - coalesce(sum(c2) FILTER (which = 1), 0) AS s2,
