@@ -21,7 +21,8 @@ from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import land_new_drops
 from .progress import Progress, silent
 from .replay import carry_replay, prepare_cum, record_cum, replay_inputs
-from .silver import MergeResult, SilverStore, create_empty_views
+from .silver import MergeResult, SilverStore
+from .silver_sql import create_empty_views
 from .silver_tables import SUMMARIES
 
 log = logging.getLogger("nova.build")

@@ -17,7 +17,7 @@ import duckdb
 from . import meta
 from .bronze import Lake, atomic_copy_to
 from .db import sql_path, sql_text
-from .silver import parquet_sql
+from .silver_sql import parquet_sql
 from .silver_tables import BY_NAME
 
 log = logging.getLogger("nova.build")  # a step of the build, logged as one

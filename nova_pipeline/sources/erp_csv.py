@@ -142,7 +142,7 @@ def read_erp_csv(con: duckdb.DuckDBPyConnection, kind: CsvKind, path: Path, stag
     A kind without a unique key (the supplies export) is written to `bronze.tmp` in the same pass that
     checks it: every line with its number, fields, reason (NULL when loaded; the raw text kept for
     rejected lines only) and parsed values (`_p_<column>`: silver reads them instead of parsing the text
-    again). Its content hashes and occurrence numbers are left to silver (`silver.bronze_sql`,
+    again). Its content hashes and occurrence numbers are left to silver (`silver_sql.bronze_sql`,
     HASH_IN_BRONZE). The other kinds' staged rows carry their content hash.
     Returns (ok_table, rejected_table). Raises DropRejected when the file cannot be read at all.
     """
