@@ -262,6 +262,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "part": "request month (YYYY-MM) or none (undated lines)", "files": "the lake's silver files the lines came from",
         "window_start": "the reorder window's first day", "layout": "hash of the SQL that made the lines",
     }),
+    "meta.holiday_calendar": ("Bahia's holidays over the data's years (the `holidays` library), kept so the next build "
+                              "copies them while the years and the library's version stay (nova_pipeline/meta.py).", {
+        "date": "the holiday", "name": "its name", "made_for": "the years and the library's version it was made for",
+    }),
     "meta.replay_cache": ("The file of cumulative sums of daily demand the service replay and stock health read, "
                           "kept in the lake so the next build sums only the items that changed (nova_pipeline/replay.py).", {
         "file": "its Parquet file, relative to the lake folder",

@@ -705,3 +705,28 @@ def _replay_row(cfg, item: str) -> tuple:
 def _count(cfg, table: str) -> int:
     with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
         return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_the_holiday_calendar_is_kept_while_the_years_stay(tmp_path, monkeypatch):
+    """Bahia's holidays are made once for the data's years (the `holidays` library, 0.28 s with its
+    import) and copied by the next builds while the years stay; a drop reaching into a new year makes
+    them again, and a full rebuild agrees."""
+    import holidays
+
+    made = []
+    real = holidays.country_holidays
+    monkeypatch.setattr(holidays, "country_holidays", lambda *a, **k: made.append(k["years"]) or real(*a, **k))
+    cfg = make_site(tmp_path / "site", with_data=True)
+    assert build(cfg).outcome == "published" and len(made) == 1
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        first = con.execute('SELECT "date", name FROM meta.holiday_calendar ORDER BY 1').fetchall()
+        assert (date(2025, 7, 2), "Bahia Independence Day") in first  # the state's own holiday
+    stock_snapshot(cfg.source.parent, "27/10/2025", "010090", "0")
+    assert build(cfg).outcome == "published" and len(made) == 1  # copied, not made again
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        assert con.execute('SELECT "date", name FROM meta.holiday_calendar ORDER BY 1').fetchall() == first
+        assert con.execute("SELECT count(*) FROM gold.dim_date WHERE is_holiday").fetchone()[0] > 0
+    stock_snapshot(cfg.source.parent, "05/01/2026", "010090", "1")  # the data now reaches 2026
+    assert build(cfg).outcome == "published" and len(made) == 2 and 2026 in made[-1]
+    full_cfg = _full_copy(cfg, tmp_path / "copy")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
