@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 
@@ -36,6 +37,28 @@ def replay_inputs(con, r: dict) -> str:
 REPLAY_FIGURES = "item_id, as_of, lead_time_days, lead_time_std, z, service_level, demand_class"
 
 
+def supplies_drops(con, lake: Lake, ledger: str = "meta") -> dict[str, Path]:
+    """The supplies (requisition) drops loaded in a ledger: drop_key -> its bronze file. `ledger` is
+    "meta" for this build's, "prev.meta" for the serving version's."""
+    return {key: lake.resolve(path) for key, path in con.execute(
+        f"SELECT drop_key, bronze_path FROM {ledger}.source_files WHERE status = 'loaded' AND list_contains(?, kind)",
+        [list(BY_NAME["requisition"].kinds)]).fetchall()}
+
+
+def requested_in(con, files: list[Path]) -> str:
+    """A SELECT of the items requested in these bronze files ('' for none). Each file is read once per
+    build: the replay's carry and its kept sums ask for overlapping sets, kept in temp table requested_items."""
+    if not files:
+        return ""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS requested_items (file VARCHAR, item_id VARCHAR)")
+    done = {f for (f,) in con.execute("SELECT DISTINCT file FROM requested_items").fetchall()}
+    todo = [f for f in files if sql_path(f) not in done]
+    for f in todo:  # one statement per file: its name is the key, whatever read_parquet would report
+        con.execute(f"INSERT INTO requested_items SELECT DISTINCT ?, trim(item_id) FROM {parquet_sql([f])}", [sql_path(f)])
+    listed = ", ".join(f"'{sql_path(f)}'" for f in files)
+    return f"SELECT item_id FROM requested_items WHERE file IN ({listed})"
+
+
 def carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
     """Carry the serving version's replay over, item by item, when it read the same inputs
     (`replay_inputs`). An item's replay reads only its own figures (class, lead time, its spread, z,
@@ -51,12 +74,9 @@ def carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
     try:
         if con.execute("SELECT replay_inputs FROM prev.meta.build").fetchone()[0] != replay_inputs:
             return False
-        new = [lake.resolve(p) for (p,) in con.execute(
-            "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND list_contains(?, kind) "
-            "AND drop_key NOT IN (SELECT drop_key FROM prev.meta.source_files WHERE status = 'loaded')",
-            [list(BY_NAME["requisition"].kinds)]).fetchall()]
-        requested = (f"SELECT DISTINCT trim(item_id) FROM {parquet_sql(new, union_by_name=True)} UNION "
-                     if new else "")
+        held = set(supplies_drops(con, lake, "prev.meta"))
+        new = [f for key, f in supplies_drops(con, lake).items() if key not in held]
+        requested = f"{requested_in(con, new)} UNION " if new else ""
         con.execute(f"""INSERT INTO replay_redo {requested}
             SELECT item_id FROM (SELECT {REPLAY_FIGURES} FROM gold.reorder_status
                                  EXCEPT SELECT {REPLAY_FIGURES} FROM prev.gold.reorder_status)""")
@@ -105,8 +125,7 @@ def prepare_cum(con, lake: Lake, r: dict, full: bool) -> dict:
     more than REBASE_DAYS before the replay's oldest day, or when over REBASE_SHARE of the items are stale."""
     oldest = oldest_day(con, r)
     con.execute("CREATE OR REPLACE TEMP TABLE cum_stale (item_id VARCHAR)")
-    con.execute('CREATE OR REPLACE TEMP VIEW replay_cache AS SELECT NULL::VARCHAR AS item_id, NULL::DATE AS "date", '
-                "NULL::DOUBLE AS c1, NULL::DOUBLE AS c2 WHERE false")
+    _no_cache(con)
     fresh = {"cum_from": oldest, "cum_cached": False}
     if full or not meta.has_prev(con):
         return fresh
@@ -122,17 +141,13 @@ def prepare_cum(con, lake: Lake, r: dict, full: bool) -> dict:
         return fresh
     if oldest is not None and not (origin <= oldest and (oldest - origin).days <= REBASE_DAYS):
         return fresh
-    kinds = list(BY_NAME["requisition"].kinds)
-    loaded = {k for (k,) in con.execute("SELECT drop_key FROM meta.source_files WHERE status = 'loaded' "
-                                        "AND list_contains(?, kind)", [kinds]).fetchall()}
-    if not set(drops) <= loaded:  # a drop the sums hold is gone from the ledger: made again
+    loaded = supplies_drops(con, lake)
+    if not set(drops) <= set(loaded):  # a drop the sums hold is gone from the ledger: made again
         return fresh
-    new = [lake.resolve(p) for (p,) in con.execute(
-        "SELECT bronze_path FROM meta.source_files WHERE status = 'loaded' AND list_contains(?, kind) "
-        "AND NOT list_contains(?, drop_key)", [kinds, list(drops)]).fetchall()]
+    new = [f for key, f in loaded.items() if key not in set(drops)]
     try:
         con.execute(f"CREATE OR REPLACE TEMP VIEW replay_cache AS SELECT item_id, \"date\", c1, c2 FROM read_parquet('{sql_path(path)}')")
-        requested = f"SELECT trim(item_id) FROM {parquet_sql(new, union_by_name=True)} UNION " if new else ""
+        requested = f"{requested_in(con, new)} UNION " if new else ""
         con.execute(f"INSERT INTO cum_stale {requested}"
                     "(SELECT item_id FROM gold.reorder_status EXCEPT SELECT item_id FROM replay_cache)")
         stale, items = con.execute("SELECT (SELECT count(*) FROM cum_stale), (SELECT count(*) FROM gold.reorder_status)").fetchone()
@@ -141,14 +156,19 @@ def prepare_cum(con, lake: Lake, r: dict, full: bool) -> dict:
                     str(exc).splitlines()[0])
         path.unlink(missing_ok=True)  # a cache: the sums are made again below and written anew
         con.execute("DELETE FROM cum_stale")
-        con.execute('CREATE OR REPLACE TEMP VIEW replay_cache AS SELECT NULL::VARCHAR AS item_id, NULL::DATE AS "date", '
-                    "NULL::DOUBLE AS c1, NULL::DOUBLE AS c2 WHERE false")
+        _no_cache(con)
         return fresh
     if stale > REBASE_SHARE * max(items, 1):
         con.execute("DELETE FROM cum_stale")
         return fresh
     log.info("event=replay_sums_kept file=%s stale_items=%d", file, stale)
     return {"cum_from": origin, "cum_cached": True, "file": file, "drops": list(drops)}
+
+
+def _no_cache(con) -> None:
+    """An empty replay_cache view: the sums are made for every item."""
+    con.execute('CREATE OR REPLACE TEMP VIEW replay_cache AS SELECT NULL::VARCHAR AS item_id, NULL::DATE AS "date", '
+                "NULL::DOUBLE AS c1, NULL::DOUBLE AS c2 WHERE false")
 
 
 def record_cum(con, lake: Lake, version: int, cum: dict) -> None:
@@ -163,8 +183,7 @@ def record_cum(con, lake: Lake, version: int, cum: dict) -> None:
         atomic_copy_to(con, 'SELECT i.item_id, c."date", c.c1, c.c2 FROM replay_cum c JOIN replay_items i USING (ik) '
                             'UNION ALL SELECT item_id, NULL, NULL, NULL FROM replay_items i '
                             'WHERE NOT EXISTS (SELECT 1 FROM replay_cum c WHERE c.ik = i.ik)', lake.root / file)
-        drops = [k for (k,) in con.execute("SELECT drop_key FROM meta.source_files WHERE status = 'loaded' "
-                                           "AND list_contains(?, kind)", [list(BY_NAME["requisition"].kinds)]).fetchall()]
+        drops = list(supplies_drops(con, lake))
         keep = {lake.root / file}
         if meta.has_prev(con):
             try:
