@@ -20,6 +20,7 @@ from .db import connect, insert_rows, run_script, size_bytes, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import land_new_drops
 from .progress import Progress, silent
+from .changed import touched_items
 from .replay import carry_replay, prepare_cum, record_cum, replay_inputs
 from .silver import MergeResult, SilverStore
 from .silver_sql import create_empty_views
@@ -214,7 +215,8 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "service_level": r["service_level"], "review_days": r["review_days"],
         "default_lead_time_days": r["default_lead_time_days"],
         "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
-    }, copy_used=copied is not None and not full, partitions=merged.views)
+    }, copy_used=copied is not None and not full, partitions=merged.views,
+        by_item=not (full or merged.full) and touched_items(con, lake))
     inputs = replay_inputs(con, r)
     reuse = carry_replay(con, lake, inputs, full or merged.full)
     cum = prepare_cum(con, lake, r, full or merged.full)

@@ -60,6 +60,19 @@ class ByMonth:
     slides: str | None = None
 
 
+@dataclass(frozen=True)
+class ByItem:
+    """A gold table whose rows of an item come from that item's rows of the lake views `views` (and of
+    what the script made from them), the rest of what it reads being unchanged:
+    `-- carry by item: <view> [<view> ...]` on the line before its CREATE. When only those views changed,
+    and only through the supplies drops new since the serving version, the rows of the items those drops
+    request (temp table ITEMS, made by build.py) are deleted and made again, the others kept."""
+    views: tuple[str, ...]
+
+
+ITEMS = "touched_items"  # temp table (item_id): the items requested in supplies drops new since the serving version
+
+
 @dataclass
 class Unit:
     """The statements that make one table (its CREATE, then any ALTER or UPDATE of it), or one
@@ -68,9 +81,11 @@ class Unit:
     temp: bool
     statements: list[str] = field(default_factory=list)
     by_month: ByMonth | None = None
+    by_item: ByItem | None = None
 
 
 BY_MONTH = re.compile(r"^--\s*carry by month:\s*(\w+)\s+(\"?\w+\"?)\s+(\w+)(?:\s+(\d+))?(?:\s+slides\s+(\w+))?\s*$")
+BY_ITEM = re.compile(r"^--\s*carry by item:\s*(\w+(?:\s+\w+)*)\s*$")
 
 
 def units(text: str) -> list[Unit]:
@@ -85,13 +100,17 @@ def units(text: str) -> list[Unit]:
         if out and out[-1].target == target and not statement.lstrip().upper().startswith("CREATE"):
             out[-1].statements.append(statement)
         else:
-            out.append(Unit(target, bool(m[1]) or "." not in target, [statement], directives.get(statement)))
+            directive = directives.get(statement)
+            out.append(Unit(target, bool(m[1]) or "." not in target, [statement],
+                            directive if isinstance(directive, ByMonth) else None,
+                            directive if isinstance(directive, ByItem) else None))
     return out
 
 
-def _directives(text: str) -> dict[str, ByMonth]:
-    """statement -> the `-- carry by month:` line right before it (comments between them allowed)."""
-    found: dict[str, ByMonth] = {}
+def _directives(text: str) -> dict[str, ByMonth | ByItem]:
+    """statement -> the `-- carry by month:` or `-- carry by item:` line right before it (comments
+    between them allowed)."""
+    found: dict[str, ByMonth | ByItem] = {}
     pending, current = None, []
     for line in text.splitlines():
         stripped = line.strip()
@@ -99,6 +118,9 @@ def _directives(text: str) -> dict[str, ByMonth]:
             m = BY_MONTH.match(stripped)
             if m and not "".join(current).strip():
                 pending = ByMonth(m[1].lower(), m[2], m[3].lower(), int(m[4] or 0), m[5] and m[5].lower())
+            m = BY_ITEM.match(stripped)
+            if m and not "".join(current).strip():
+                pending = ByItem(tuple(sorted(v.lower() for v in m[1].split())))
             continue
         current.append(line)
         if line.rstrip().endswith(";"):
@@ -170,16 +192,18 @@ class Plan:
     eager: set[str] = field(default_factory=set)                # temp tables made while planning
     slid: dict[str, date] = field(default_factory=dict)         # sliding tables whose rows before this day go
     slides: dict[str, str] = field(default_factory=dict)        # sliding table -> its window's first day now
+    items: set[str] = field(default_factory=set)                # by-item tables: the touched items' rows made again
 
 
 def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: set[str],
          text: str | None = None, later: set[str] = frozenset(),
-         partitions: dict[str, dict[str, list[str]]] | None = None) -> Plan:
+         partitions: dict[str, dict[str, list[str]]] | None = None, by_item: bool = False) -> Plan:
     """Which units to run, given what the serving version recorded (`previous`: table -> (key, key but
     its view, its view's partitions as JSON); empty when there is no usable copy) and the gold tables
     present in the copy. The temp tables named in `later` are made in any case (the steps after the
     script read them); those in EAGER are made here and keyed by what they hold. `partitions`: the lake
-    view -> its partitions' files, for the by-month tables."""
+    view -> its partitions' files, for the by-month tables. `by_item`: temp table ITEMS holds every item
+    whose rows in the supplies views changed since the serving version (for the by-item tables)."""
     script = units(text or sql_text(SCRIPT))
     base = Keys(con, lake_root)
     made = {u.target for u in script if u.target}
@@ -187,7 +211,7 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
     refs: dict[int, set[str]] = {}
     eager: set[str] = set()
 
-    def keyed(neutral: str | None, sliding: frozenset[str] = frozenset()) -> dict[str, str]:
+    def keyed(neutral: frozenset[str] = frozenset(), sliding: frozenset[str] = frozenset()) -> dict[str, str]:
         key: dict[str, str] = {}
         for i, u in enumerate(script):
             body = "\n".join(u.statements)
@@ -205,23 +229,29 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
                     f"SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM {u.target} t").fetchone())
             elif u.target:
                 key[u.target] = _h(common, body, *used, *(f"{n}={key[n]}" for n in sorted(earlier)),
-                                   *(f"{n}={'partitioned' if n == neutral else base.of(n)}" for n in sorted(outside)))
+                                   *(f"{n}={'partitioned' if n in neutral else base.of(n)}" for n in sorted(outside)))
         return key
 
-    key = keyed(None)
+    key = keyed()
     partial: dict[str, str] = {}
     for view, slides in sorted({(u.by_month.view, u.by_month.slides) for u in script if u.by_month}, key=str):
-        other = keyed(view, frozenset([slides] if slides else []))
+        other = keyed(frozenset([view]), frozenset([slides] if slides else []))
         partial.update({u.target: other[u.target] for u in script
                         if u.by_month and (u.by_month.view, u.by_month.slides) == (view, slides)})
+    for views in sorted({u.by_item.views for u in script if u.by_item}):
+        other = keyed(frozenset(views))
+        partial.update({u.target: other[u.target] for u in script if u.by_item and u.by_item.views == views})
+    touched = by_item and con.execute(f"SELECT count(*) FROM {ITEMS}").fetchone()[0] > 0
     slide_days = {u.by_month.slides: _day_in(con, u.by_month.slides) for u in script if u.by_month and u.by_month.slides}
-    carried, months, slid = set(), {}, {}
+    carried, months, slid, items = set(), {}, {}, set()
     for u in script:
         if not u.target or u.temp or u.target not in copied or u.target not in previous:
             continue
         was_key, was_partial, was_parts, was_slide = previous[u.target]
         if was_key == key[u.target]:
             carried.add(u.target)
+        elif u.by_item and touched and was_partial == partial.get(u.target):
+            items.add(u.target)  # only the views changed, through the touched items' lines
         elif u.by_month and was_partial == partial.get(u.target) and was_parts is not None and partitions:
             b = u.by_month
             now, before = (slide_days.get(b.slides), _as_day(was_slide)) if b.slides else (None, None)
@@ -252,7 +282,7 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
     gold = {u.target: key[u.target] for u in script if u.target and not u.temp}
     slides = {u.target: slide_days[u.by_month.slides].isoformat() for u in script
               if u.by_month and u.by_month.slides and slide_days.get(u.by_month.slides)}
-    return Plan(gold, carried, run, partial, months, eager, slid, slides)
+    return Plan(gold, carried, run, partial, months, eager, slid, slides, items)
 
 
 def _day_in(con, table: str) -> date | None:
@@ -289,6 +319,17 @@ def _by_month_statements(u: Unit, start: date) -> list[str]:
             f"INSERT INTO {u.target} SELECT * FROM ({select.rstrip().rstrip(';')}) WHERE {b.column} >= {day}"]
 
 
+def _by_item_statements(u: Unit) -> list[str]:
+    """Delete the touched items' rows and insert them again from those items' rows of the views (its
+    CREATE ... AS made an INSERT; the other relations it reads are whole, the result is narrowed)."""
+    touched = f"(SELECT item_id FROM {ITEMS})"
+    select = re.sub(r"^\s*CREATE\s+TABLE\s+\S+\s+AS\s+", "", u.statements[0], count=1, flags=re.IGNORECASE)
+    for view in u.by_item.views:
+        select = re.sub(rf"\b{re.escape(view)}\b", lambda _: f"(SELECT * FROM {view} WHERE item_id IN {touched})", select)
+    return [f"DELETE FROM {u.target} WHERE item_id IN {touched}",
+            f"INSERT INTO {u.target} SELECT * FROM ({select.rstrip().rstrip(';')}) WHERE item_id IN {touched}"]
+
+
 def previous_keys(con) -> dict[str, tuple]:
     """What the attached serving version recorded per gold table: (key, key but its view, its view's
     partitions); none from a version made before them."""
@@ -300,7 +341,7 @@ def previous_keys(con) -> dict[str, tuple]:
 
 
 def run(con, lake_root: str, params: dict, copy_used: bool,
-        partitions: dict[str, dict[str, list[str]]] | None = None) -> Plan:
+        partitions: dict[str, dict[str, list[str]]] | None = None, by_item: bool = False) -> Plan:
     """Run sql/gold.sql, keeping the copied version's gold tables whose keys did not change, and making
     a by-month table's changed months only; record every gold table's keys in meta.gold_keys."""
     copied = set()
@@ -310,8 +351,9 @@ def run(con, lake_root: str, params: dict, copy_used: bool,
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'gold'").fetchall()}
         previous = previous_keys(con)
     p = plan(con, lake_root, params, previous, copied, later=names_in(sql_text("replay")) | LATER,
-             partitions=partitions)
-    dropped = [t for t in copied if t in p.keys and t not in p.carried and t not in p.months and t not in p.slid]
+             partitions=partitions, by_item=by_item)
+    dropped = [t for t in copied if t in p.keys and t not in p.carried and t not in p.months and t not in p.slid
+               and t not in p.items]
     for t in dropped:
         con.execute(f"DROP TABLE {t}")
     if dropped:
@@ -320,8 +362,9 @@ def run(con, lake_root: str, params: dict, copy_used: bool,
         kept = u.target in p.months or u.target in p.slid
         trim = [f"DELETE FROM {u.target} WHERE {u.by_month.column} < DATE '{p.slid[u.target].isoformat()}'"] \
             if u.target in p.slid else []
-        for statement in (trim + (_by_month_statements(u, p.months[u.target]) if u.target in p.months else [])
-                          if kept else u.statements):
+        statements = (trim + (_by_month_statements(u, p.months[u.target]) if u.target in p.months else [])
+                      if kept else _by_item_statements(u) if u.target in p.items else u.statements)
+        for statement in statements:
             _execute(con, statement, params)
     con.execute("CREATE TABLE meta.gold_keys (table_name VARCHAR, inputs_key VARCHAR, partial_key VARCHAR, parts VARCHAR, "
                 "slide VARCHAR)")
@@ -331,10 +374,12 @@ def run(con, lake_root: str, params: dict, copy_used: bool,
          json.dumps((partitions or {}).get(views[t], {}), sort_keys=True) if t in views and partitions is not None else None,
          p.slides.get(t))
         for t, k in sorted(p.keys.items())])
-    log.info("event=gold_carried carried=%d by_month=%d slid=%d made=%d months_from=%r slid_to=%r tables=%r",
-             len(p.carried), len(p.months), len(set(p.slid) - set(p.months)),
-             len(p.keys) - len(p.carried) - len(set(p.months) | set(p.slid)),
+    log.info("event=gold_carried carried=%d by_month=%d slid=%d by_item=%d made=%d months_from=%r slid_to=%r "
+             "items_of=%r tables=%r",
+             len(p.carried), len(p.months), len(set(p.slid) - set(p.months)), len(p.items),
+             len(p.keys) - len(p.carried) - len(set(p.months) | set(p.slid)) - len(p.items),
              {t.split(".", 1)[1]: d.isoformat() for t, d in sorted(p.months.items())},
              {t.split(".", 1)[1]: d.isoformat() for t, d in sorted(p.slid.items())},
+             sorted(t.split(".", 1)[1] for t in p.items),
              sorted(t.split(".", 1)[1] for t in p.carried))
     return p

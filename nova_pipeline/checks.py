@@ -16,10 +16,17 @@ class Check:
     severity: str  # error | warn
     sql: str       # SELECT returning one number: offending rows (0 = pass)
     what: str
+    screen: str | None = None  # a cheaper SELECT that returns 0 only when `sql` would; `sql` runs when it does not
 
 
 def _unique(table: str, key: str) -> str:
     return f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+
+
+def _distinct_hashes(table: str, key: str) -> str:
+    """0 when the key's hashes are distinct, so the keys are: on 1.7 million lines a third of the time of
+    the GROUP BY in _unique, which runs (to count the offending rows) only when this is not 0."""
+    return f"SELECT count(*) - count(DISTINCT hash({key})) FROM {table}"
 
 
 def _not_null(table: str, cols: str) -> str:
@@ -53,12 +60,16 @@ CHECKS: tuple[Check, ...] = (
     Check("fact_requisition_key", "error",
           _both(_unique("gold.fact_requisition", "requisition_key"),
                 _not_null("gold.fact_requisition", "requisition_key, item_id, quantity")),
-          "gold.fact_requisition: key unique, item and quantity present"),
+          "gold.fact_requisition: key unique, item and quantity present",
+          _both(_distinct_hashes("gold.fact_requisition", "requisition_key"),
+                _not_null("gold.fact_requisition", "requisition_key, item_id, quantity"))),
     Check("fact_stock_key", "error", _unique("gold.fact_stock", "position_date, depot, item_id"),
-          "one stock row per snapshot date, depot and item"),
+          "one stock row per snapshot date, depot and item",
+          _distinct_hashes("gold.fact_stock", "position_date, depot, item_id")),
     Check("fact_forecast_key", "error",
           _unique("gold.fact_forecast", 'item_id, "date", model_version, generated_at, source, dataset_id'),
-          "one forecast per run, item and day"),
+          "one forecast per run, item and day",
+          _distinct_hashes("gold.fact_forecast", 'item_id, "date", model_version, generated_at, source, dataset_id')),
     Check("reorder_status_key", "error", _unique("gold.reorder_status", "item_id"), "one reorder row per item"),
     Check("requisition_item_exists", "error", _fk("gold.fact_requisition", "item_id", "gold.dim_item", "item_id"),
           "every requisition's item is in gold.dim_item"),
@@ -120,7 +131,9 @@ def run_checks(con: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = ()) -> li
         if check.name in skip:
             continue
         try:
-            bad = con.execute(check.sql).fetchone()[0]
+            bad = 1 if check.screen is None else con.execute(check.screen).fetchone()[0]
+            if bad:
+                bad = con.execute(check.sql).fetchone()[0]
             detail = check.what if bad == 0 else f"{bad} offending row(s): {check.what}"
             results.append((check.name, check.severity, bad == 0, detail))
         except duckdb.Error as exc:

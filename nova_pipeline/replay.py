@@ -11,15 +11,13 @@ import json
 import logging
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import duckdb
 
 from . import meta
 from .bronze import Lake, atomic_copy_to
+from .changed import requested_in, supplies_drops
 from .db import sql_path, sql_text
-from .silver_sql import parquet_sql
-from .silver_tables import BY_NAME
 
 log = logging.getLogger("nova.build")  # a step of the build, logged as one
 
@@ -35,28 +33,6 @@ def replay_inputs(con, r: dict) -> str:
 
 
 REPLAY_FIGURES = "item_id, as_of, lead_time_days, lead_time_std, z, service_level, demand_class"
-
-
-def supplies_drops(con, lake: Lake, ledger: str = "meta") -> dict[str, Path]:
-    """The supplies (requisition) drops loaded in a ledger: drop_key -> its bronze file. `ledger` is
-    "meta" for this build's, "prev.meta" for the serving version's."""
-    return {key: lake.resolve(path) for key, path in con.execute(
-        f"SELECT drop_key, bronze_path FROM {ledger}.source_files WHERE status = 'loaded' AND list_contains(?, kind)",
-        [list(BY_NAME["requisition"].kinds)]).fetchall()}
-
-
-def requested_in(con, files: list[Path]) -> str:
-    """A SELECT of the items requested in these bronze files ('' for none). Each file is read once per
-    build: the replay's carry and its kept sums ask for overlapping sets, kept in temp table requested_items."""
-    if not files:
-        return ""
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS requested_items (file VARCHAR, item_id VARCHAR)")
-    done = {f for (f,) in con.execute("SELECT DISTINCT file FROM requested_items").fetchall()}
-    todo = [f for f in files if sql_path(f) not in done]
-    for f in todo:  # one statement per file: its name is the key, whatever read_parquet would report
-        con.execute(f"INSERT INTO requested_items SELECT DISTINCT ?, trim(item_id) FROM {parquet_sql([f])}", [sql_path(f)])
-    listed = ", ".join(f"'{sql_path(f)}'" for f in files)
-    return f"SELECT item_id FROM requested_items WHERE file IN ({listed})"
 
 
 def carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:

@@ -114,6 +114,7 @@ def sequence_site(tmp_path, caplog):
         result.carried = _carried(caplog)
         result.by_month = _by_month(caplog)
         result.slid = _slid(caplog)
+        result.by_item = _by_item(caplog)
         steps.append(result)
         return result
 
@@ -174,6 +175,10 @@ def test_incremental_builds_equal_one_full_rebuild(sequence_site, tmp_path):
     assert all(r.by_month == {} for r in steps[2:6])  # no new lines: kept whole, or made whole (a new as-of date)
     assert steps[1].slid == {"demand_daily": "2025-04-10"} and steps[2].slid == {"demand_daily": "2025-04-28"}
     assert steps[5].slid == {"demand_daily": "2025-04-29"} and steps[6].slid == {}
+    # the item tables of the supplies lines made again for the items a new export requests, the other
+    # items' rows kept, when nothing else they read changed (the stock snapshot rebuilt gold.dim_item)
+    assert steps[1].by_item == steps[6].by_item == {"dim_item", "item_supplier"}
+    assert all(r.by_item == set() for r in steps[2:6]) and steps[0].by_item == set()
 
 
 def _by_month(caplog) -> dict[str, str]:
@@ -184,6 +189,12 @@ def _by_month(caplog) -> dict[str, str]:
 def _slid(caplog) -> dict[str, str]:
     """The gold tables of the reorder window a build kept but for the days before its new first day."""
     return _event_dict(caplog, "slid_to")
+
+
+def _by_item(caplog) -> set[str]:
+    """The gold tables a build kept but for the rows of the items new supplies drops request."""
+    events = [r.getMessage() for r in caplog.records if "event=gold_carried" in r.getMessage()]
+    return set(ast.literal_eval(re.search(r"items_of=(\[.*?\]) ", events[0])[1]))
 
 
 def _event_dict(caplog, field: str) -> dict[str, str]:

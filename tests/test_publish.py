@@ -62,6 +62,35 @@ def test_a_failing_error_check_blocks_publication_and_the_previous_version_serve
         assert str(one(con, "SELECT as_of FROM meta.build")) == "2025-11-01"
 
 
+def test_duplicate_keys_are_counted_exactly_behind_the_hash_screen(built_demo, tmp_path):
+    """The key checks of the big tables first compare the count of rows with the count of distinct key
+    hashes; the exact GROUP BY must still run and count the offending keys when that screen is not 0."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(publish.version_file(built_demo.warehouse, current_version(built_demo.warehouse)), copy)
+    con = duckdb.connect(str(copy))
+    try:
+        passed = {name: ok for name, _, ok, _ in checks.run_checks(con)}
+        assert passed["fact_requisition_key"] and passed["fact_stock_key"] and passed["fact_forecast_key"]
+        for _ in range(2):  # one key three times, two more twice: 3 offending keys (the screen says 4)
+            con.execute("INSERT INTO gold.fact_requisition SELECT * FROM gold.fact_requisition "
+                        "WHERE requisition_key IN (SELECT min(requisition_key) FROM gold.fact_requisition)")
+        con.execute("INSERT INTO gold.fact_requisition SELECT * FROM gold.fact_requisition "
+                    "WHERE requisition_key IN (SELECT requisition_key FROM gold.fact_requisition ORDER BY requisition_key DESC LIMIT 2)")
+        con.execute("INSERT INTO gold.fact_stock SELECT * FROM gold.fact_stock LIMIT 1")
+        con.execute("UPDATE gold.fact_forecast SET dataset_id = NULL WHERE rowid < 2")  # NULL in a key column
+        con.execute("INSERT INTO gold.fact_forecast SELECT * FROM gold.fact_forecast WHERE rowid = 0")
+        found = {name: (ok, detail) for name, _, ok, detail in checks.run_checks(con)}
+    finally:
+        con.close()
+    assert found["fact_requisition_key"] == (False, "3 offending row(s): gold.fact_requisition: key unique, item and quantity present")
+    assert found["fact_stock_key"][0] is False and found["fact_stock_key"][1].startswith("1 offending")
+    assert found["fact_forecast_key"][0] is False and found["fact_forecast_key"][1].startswith("1 offending")
+
+
 @pytest.mark.parametrize("delay", [0.05, 0.25, 0.45, 0.65, 0.85, 1.1])
 def test_sigkill_at_any_point_leaves_current_good_and_loses_nothing(demo_site, delay):
     assert run_cli("--config", str(demo_site.source), "build").returncode == 0

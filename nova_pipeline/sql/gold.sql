@@ -30,6 +30,7 @@ SELECT item_id, family FROM (SELECT item_id, family, sum(lines) AS n FROM sum_re
                              WHERE family IS NOT NULL GROUP BY ALL)
 QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1;
 
+-- carry by item: sum_req_item
 CREATE TABLE gold.dim_item AS
 WITH ids AS (
     SELECT item_id FROM sum_req_item UNION
@@ -64,6 +65,7 @@ FROM (SELECT depot FROM sum_req_depot UNION SELECT depot FROM silver.stock)
 WHERE depot IS NOT NULL;
 
 -- Which suppliers each item was bought from (all history), for the item screen.
+-- carry by item: sum_req_supplier
 CREATE TABLE gold.item_supplier AS
 SELECT item_id, supplier, sum(lines)::BIGINT AS lines, min(first_purchase) AS first_purchase,
        max(last_purchase) AS last_purchase

@@ -36,8 +36,9 @@ WHERE $cum_cached AND c."date" IS NOT NULL AND i.item_id NOT IN (SELECT item_id 
 UNION ALL
 SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
 FROM (SELECT i.ik, d."date", d.quantity AS q
-      FROM sum_req_demand d JOIN replay_items i USING (item_id), replay_bounds b
-      WHERE (b.cum_from IS NULL OR d."date" > b.cum_from)
+      FROM sum_req_demand d JOIN replay_items i USING (item_id)
+      -- the parameter, not replay_bounds: a constant reaches the lake's files and skips the older months
+      WHERE (CAST($cum_from AS DATE) IS NULL OR d."date" > CAST($cum_from AS DATE))
         AND (NOT $cum_cached OR i.item_id IN (SELECT item_id FROM cum_stale)))
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
 
