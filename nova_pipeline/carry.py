@@ -62,12 +62,14 @@ class ByMonth:
 
 @dataclass(frozen=True)
 class ByItem:
-    """A gold table whose rows of an item come from that item's rows of the lake views `views` (and of
-    what the script made from them), the rest of what it reads being unchanged:
-    `-- carry by item: <view> [<view> ...]` on the line before its CREATE. When only those views changed,
-    and only through the supplies drops new since the serving version, the rows of the items those drops
-    request (temp table ITEMS, made by build.py) are deleted and made again, the others kept."""
-    views: tuple[str, ...]
+    """A gold table whose rows of an item come from that item's rows of the relations `names` (supplies
+    summaries of the lake, and temp tables of the script made from them alone, item by item), the rest
+    of what it reads being unchanged: `-- carry by item: <name> [<name> ...]` on a line before its CREATE.
+    When only those changed, and only through the supplies drops new since the serving version, the rows
+    of the items those drops request (temp table ITEMS, made by build.py) are deleted and made again from
+    those items' rows of `names`, the other rows kept. A table may also carry by month: by item is tried
+    first."""
+    names: tuple[str, ...]
 
 
 ITEMS = "touched_items"  # temp table (item_id): the items requested in supplies drops new since the serving version
@@ -100,34 +102,34 @@ def units(text: str) -> list[Unit]:
         if out and out[-1].target == target and not statement.lstrip().upper().startswith("CREATE"):
             out[-1].statements.append(statement)
         else:
-            directive = directives.get(statement)
+            found = directives.get(statement, [])
             out.append(Unit(target, bool(m[1]) or "." not in target, [statement],
-                            directive if isinstance(directive, ByMonth) else None,
-                            directive if isinstance(directive, ByItem) else None))
+                            next((d for d in found if isinstance(d, ByMonth)), None),
+                            next((d for d in found if isinstance(d, ByItem)), None)))
     return out
 
 
-def _directives(text: str) -> dict[str, ByMonth | ByItem]:
-    """statement -> the `-- carry by month:` or `-- carry by item:` line right before it (comments
+def _directives(text: str) -> dict[str, list[ByMonth | ByItem]]:
+    """statement -> the `-- carry by month:` and `-- carry by item:` lines right before it (comments
     between them allowed)."""
-    found: dict[str, ByMonth | ByItem] = {}
-    pending, current = None, []
+    found: dict[str, list[ByMonth | ByItem]] = {}
+    pending, current = [], []
     for line in text.splitlines():
         stripped = line.strip()
         if stripped.startswith("--"):
             m = BY_MONTH.match(stripped)
             if m and not "".join(current).strip():
-                pending = ByMonth(m[1].lower(), m[2], m[3].lower(), int(m[4] or 0), m[5] and m[5].lower())
+                pending.append(ByMonth(m[1].lower(), m[2], m[3].lower(), int(m[4] or 0), m[5] and m[5].lower()))
             m = BY_ITEM.match(stripped)
             if m and not "".join(current).strip():
-                pending = ByItem(tuple(sorted(v.lower() for v in m[1].split())))
+                pending.append(ByItem(tuple(sorted(v.lower() for v in m[1].split()))))
             continue
         current.append(line)
         if line.rstrip().endswith(";"):
             statement = "\n".join(current).strip()
             if pending:
                 found[statement] = pending
-            pending, current = None, []
+            pending, current = [], []
     return found
 
 
@@ -193,6 +195,7 @@ class Plan:
     slid: dict[str, date] = field(default_factory=dict)         # sliding tables whose rows before this day go
     slides: dict[str, str] = field(default_factory=dict)        # sliding table -> its window's first day now
     items: set[str] = field(default_factory=set)                # by-item tables: the touched items' rows made again
+    item_keys: dict[str, str] = field(default_factory=dict)     # by-item tables: the key but their supplies views
 
 
 def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: set[str],
@@ -238,19 +241,20 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
         other = keyed(frozenset([view]), frozenset([slides] if slides else []))
         partial.update({u.target: other[u.target] for u in script
                         if u.by_month and (u.by_month.view, u.by_month.slides) == (view, slides)})
-    for views in sorted({u.by_item.views for u in script if u.by_item}):
-        other = keyed(frozenset(views))
-        partial.update({u.target: other[u.target] for u in script if u.by_item and u.by_item.views == views})
+    item_keys: dict[str, str] = {}
+    for names in sorted({u.by_item.names for u in script if u.by_item}):
+        other = keyed(frozenset(names) - made)  # the lake's views; the script's temp tables follow from them
+        item_keys.update({u.target: other[u.target] for u in script if u.by_item and u.by_item.names == names})
     touched = by_item and con.execute(f"SELECT count(*) FROM {ITEMS}").fetchone()[0] > 0
     slide_days = {u.by_month.slides: _day_in(con, u.by_month.slides) for u in script if u.by_month and u.by_month.slides}
     carried, months, slid, items = set(), {}, {}, set()
     for u in script:
         if not u.target or u.temp or u.target not in copied or u.target not in previous:
             continue
-        was_key, was_partial, was_parts, was_slide = previous[u.target]
+        was_key, was_partial, was_parts, was_slide, was_items = previous[u.target]
         if was_key == key[u.target]:
             carried.add(u.target)
-        elif u.by_item and touched and was_partial == partial.get(u.target):
+        elif u.by_item and touched and was_items == item_keys[u.target]:
             items.add(u.target)  # only the views changed, through the touched items' lines
         elif u.by_month and was_partial == partial.get(u.target) and was_parts is not None and partitions:
             b = u.by_month
@@ -282,7 +286,7 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
     gold = {u.target: key[u.target] for u in script if u.target and not u.temp}
     slides = {u.target: slide_days[u.by_month.slides].isoformat() for u in script
               if u.by_month and u.by_month.slides and slide_days.get(u.by_month.slides)}
-    return Plan(gold, carried, run, partial, months, eager, slid, slides, items)
+    return Plan(gold, carried, run, partial, months, eager, slid, slides, items, item_keys)
 
 
 def _day_in(con, table: str) -> date | None:
@@ -321,23 +325,27 @@ def _by_month_statements(u: Unit, start: date) -> list[str]:
 
 def _by_item_statements(u: Unit) -> list[str]:
     """Delete the touched items' rows and insert them again from those items' rows of the views (its
-    CREATE ... AS made an INSERT; the other relations it reads are whole, the result is narrowed)."""
+    CREATE ... AS made an INSERT; the other relations it reads are whole, the result is narrowed); then
+    its UPDATEs, over every row."""
     touched = f"(SELECT item_id FROM {ITEMS})"
     select = re.sub(r"^\s*CREATE\s+TABLE\s+\S+\s+AS\s+", "", u.statements[0], count=1, flags=re.IGNORECASE)
-    for view in u.by_item.views:
-        select = re.sub(rf"\b{re.escape(view)}\b", lambda _: f"(SELECT * FROM {view} WHERE item_id IN {touched})", select)
+    for name in u.by_item.names:
+        select = re.sub(rf"\b{re.escape(name)}\b", lambda _: f"(SELECT * FROM {name} WHERE item_id IN {touched})", select)
     return [f"DELETE FROM {u.target} WHERE item_id IN {touched}",
-            f"INSERT INTO {u.target} SELECT * FROM ({select.rstrip().rstrip(';')}) WHERE item_id IN {touched}"]
+            f"INSERT INTO {u.target} SELECT * FROM ({select.rstrip().rstrip(';')}) WHERE item_id IN {touched}",
+            *u.statements[1:]]  # its UPDATEs over every row, as they are
 
 
 def previous_keys(con) -> dict[str, tuple]:
     """What the attached serving version recorded per gold table: (key, key but its view, its view's
-    partitions); none from a version made before them."""
-    try:
-        return {t: (k, pk, parts, slide) for t, k, pk, parts, slide in con.execute(
-            "SELECT table_name, inputs_key, partial_key, parts, slide FROM prev.meta.gold_keys").fetchall()}
-    except duckdb.Error:
-        return {}
+    partitions, its window's first day, key but its supplies views); none from a version made before them."""
+    for columns in ("inputs_key, partial_key, parts, slide, item_key", "inputs_key, partial_key, parts, slide, NULL"):
+        try:  # a version from before the by-item keys: none of them
+            return {t: tuple(rest) for t, *rest in con.execute(
+                f"SELECT table_name, {columns} FROM prev.meta.gold_keys").fetchall()}
+        except duckdb.Error:
+            continue
+    return {}
 
 
 def run(con, lake_root: str, params: dict, copy_used: bool,
@@ -367,12 +375,12 @@ def run(con, lake_root: str, params: dict, copy_used: bool,
         for statement in statements:
             _execute(con, statement, params)
     con.execute("CREATE TABLE meta.gold_keys (table_name VARCHAR, inputs_key VARCHAR, partial_key VARCHAR, parts VARCHAR, "
-                "slide VARCHAR)")
+                "slide VARCHAR, item_key VARCHAR)")
     views = {u.target: u.by_month.view for u in units(sql_text(SCRIPT)) if u.by_month}
     insert_rows(con, "meta.gold_keys", [
         (t, k, p.partial_keys.get(t),
          json.dumps((partitions or {}).get(views[t], {}), sort_keys=True) if t in views and partitions is not None else None,
-         p.slides.get(t))
+         p.slides.get(t), p.item_keys.get(t))
         for t, k in sorted(p.keys.items())])
     log.info("event=gold_carried carried=%d by_month=%d slid=%d by_item=%d made=%d months_from=%r slid_to=%r "
              "items_of=%r tables=%r",

@@ -282,6 +282,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "parts": "for such a table: that view's request months and their files (JSON), to find the months that changed",
         "slide": "for a table of the reorder window (demand_daily): the window's first day it was made for, so a "
                  "window that moved on only drops the days before it",
+        "item_key": "for a table kept item by item (dim_item, item_supplier, demand_daily): the key but for the "
+                    "supplies summaries it reads, so a supplies drop makes again only the rows of the items it requests",
     }),
     "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
                      "built (config [freshness], defaults from nova_pipeline/sources/registry.py).", {

@@ -171,13 +171,15 @@ def test_incremental_builds_equal_one_full_rebuild(sequence_site, tmp_path):
     # daily demand's rows before a window's new first day dropped, the others kept (months before that
     # day's 29-day lookback do not count as changed for it)
     assert steps[1].by_month == {"demand_daily": "2025-03-01", "demand_monthly": "2025-02-01"}
-    assert steps[6].by_month == {"demand_daily": "2025-03-01", "demand_monthly": "2025-03-01"}
+    assert steps[6].by_month == {"demand_monthly": "2025-03-01"}  # daily demand: by item, below
     assert all(r.by_month == {} for r in steps[2:6])  # no new lines: kept whole, or made whole (a new as-of date)
     assert steps[1].slid == {"demand_daily": "2025-04-10"} and steps[2].slid == {"demand_daily": "2025-04-28"}
     assert steps[5].slid == {"demand_daily": "2025-04-29"} and steps[6].slid == {}
     # the item tables of the supplies lines made again for the items a new export requests, the other
     # items' rows kept, when nothing else they read changed (the stock snapshot rebuilt gold.dim_item)
-    assert steps[1].by_item == steps[6].by_item == {"dim_item", "item_supplier"}
+    # (daily demand too when the window stays: the last export, whose as-of date is the stock snapshot's)
+    assert steps[1].by_item == {"dim_item", "item_supplier", "item_lead_time"}
+    assert steps[6].by_item == {"dim_item", "item_supplier", "item_lead_time", "demand_daily"}
     assert all(r.by_item == set() for r in steps[2:6]) and steps[0].by_item == set()
 
 

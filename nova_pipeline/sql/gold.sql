@@ -30,7 +30,7 @@ SELECT item_id, family FROM (SELECT item_id, family, sum(lines) AS n FROM sum_re
                              WHERE family IS NOT NULL GROUP BY ALL)
 QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1;
 
--- carry by item: sum_req_item
+-- carry by item: sum_req_item item_family
 CREATE TABLE gold.dim_item AS
 WITH ids AS (
     SELECT item_id FROM sum_req_item UNION
@@ -129,6 +129,7 @@ FROM silver.stock;
 -- Daily demand of stockable items in the reorder window (from its first day on): days with requests
 -- only (a day missing is a day without demand); the 7- and 30-day figures count those zero days.
 -- carry by month: demand_all "date" sum_req_demand_recent 29 slides window_start
+-- carry by item: sum_req_demand_recent demand_all
 CREATE TABLE gold.demand_daily AS
 SELECT item_id, "date", quantity, lines, rolling_avg_7d, total_30d FROM (
     SELECT item_id, "date", quantity, lines,
@@ -150,9 +151,12 @@ FROM sum_req_monthly GROUP BY ALL;
 -- The evidence behind each item's lead time, over all history (the item screen shows it).
 -- Medians come from the lead-time histograms: the mean of the values at positions floor((n-1)/2) and
 -- floor(n/2) of the sorted lead times, which is what median() gives over the lines themselves.
+-- The item's own figures here, its family's by the UPDATE below over every row: so a supplies export
+-- makes again the rows of the items it requests, then the family figures of all.
+-- carry by item: sum_req_lead_time sum_req_item item_family
 CREATE TABLE gold.item_lead_time AS
 WITH h AS (
-    SELECT item_id, family, lt, bought, sum(n) AS n, max(last_purchase) AS last_purchase
+    SELECT item_id, lt, bought, sum(n) AS n, max(last_purchase) AS last_purchase
     FROM sum_req_lead_time GROUP BY ALL
 ), own AS (
     SELECT item_id, coalesce(sum(n) FILTER (lt >= 0), 0)::BIGINT AS usable_lines,
@@ -167,31 +171,37 @@ WITH h AS (
 ), item_median AS (
     SELECT item_id, (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS median_days
     FROM item_cum GROUP BY item_id
-), fam_cum AS (
-    SELECT family, lt, sum(n) OVER (PARTITION BY family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
-           sum(n) OVER (PARTITION BY family) AS total
-    FROM (SELECT family, lt, sum(n) AS n FROM h WHERE lt >= 0 AND family IS NOT NULL GROUP BY ALL)
-), fam AS (
-    SELECT family, max(total)::BIGINT AS family_usable_lines,
-           (min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0 AS family_median_days
-    FROM fam_cum GROUP BY family
 ), item_spread AS (
     -- sample std of the usable lead times from exact integer sums: (n·Σx² − (Σx)²) / (n·(n − 1))
     SELECT item_id, sum(n)::HUGEINT AS k, sum(n * lt)::HUGEINT AS s1, sum(n * lt * lt)::HUGEINT AS s2
     FROM h WHERE lt >= 0 GROUP BY item_id
-), fam_spread AS (
-    SELECT family, sum(n)::HUGEINT AS k, sum(n * lt)::HUGEINT AS s1, sum(n * lt * lt)::HUGEINT AS s2
-    FROM h WHERE lt >= 0 AND family IS NOT NULL GROUP BY family
 )
-SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, m.median_days, own.min_days,
-       own.max_days, own.last_purchase, i.family, fam.family_usable_lines, fam.family_median_days,
+SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, m.median_days::DOUBLE AS median_days,
+       own.min_days, own.max_days, own.last_purchase, i.family, NULL::BIGINT AS family_usable_lines,
+       NULL::DOUBLE AS family_median_days,
        CASE WHEN isp.k >= 2 THEN sqrt(greatest(0, (isp.k * isp.s2 - isp.s1 * isp.s1)::DOUBLE / (isp.k * (isp.k - 1))::DOUBLE)) END
            AS std_days,
-       CASE WHEN fsp.k >= 2 THEN sqrt(greatest(0, (fsp.k * fsp.s2 - fsp.s1 * fsp.s1)::DOUBLE / (fsp.k * (fsp.k - 1))::DOUBLE)) END
-           AS family_std_days
+       NULL::DOUBLE AS family_std_days
 FROM own LEFT JOIN item_family i USING (item_id) LEFT JOIN item_median m USING (item_id)
-LEFT JOIN fam ON fam.family = i.family LEFT JOIN item_spread isp USING (item_id)
-LEFT JOIN fam_spread fsp ON fsp.family = i.family;
+LEFT JOIN item_spread isp USING (item_id);
+
+-- The family's figures (its usable lines: the line's family, whichever family the item mostly has)
+UPDATE gold.item_lead_time t
+SET family_usable_lines = f.family_usable_lines, family_median_days = f.family_median_days,
+    family_std_days = f.family_std_days
+FROM (
+    SELECT family, max(total)::BIGINT AS family_usable_lines,
+           ((min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0)::DOUBLE AS family_median_days,
+           CASE WHEN max(total) >= 2 THEN sqrt(greatest(0, (max(total)::HUGEINT * sum(s2) - sum(s1) * sum(s1))::DOUBLE
+                                                         / (max(total)::HUGEINT * (max(total) - 1))::DOUBLE)) END AS family_std_days
+    FROM (SELECT family, lt, n * lt AS s1, n * lt * lt AS s2,
+                 sum(n) OVER (PARTITION BY family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
+                 sum(n) OVER (PARTITION BY family) AS total
+          FROM (SELECT family, lt, sum(n)::HUGEINT AS n FROM sum_req_lead_time
+                WHERE lt >= 0 AND family IS NOT NULL GROUP BY ALL))
+    GROUP BY family
+) f
+WHERE t.family = f.family;
 
 CREATE TABLE gold.fact_forecast AS
 SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
