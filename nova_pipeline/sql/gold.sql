@@ -148,6 +148,20 @@ SELECT item_id, "month", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines,
        sum(days_with_demand)::BIGINT AS days_with_demand
 FROM sum_req_monthly GROUP BY ALL;
 
+-- Each family's lead-time figures from the usable lead times of its lines (the line's family, whichever
+-- family its item mostly has), for gold.item_lead_time below.
+CREATE TEMP TABLE family_lead_time AS
+SELECT family, max(total)::BIGINT AS family_usable_lines,
+       ((min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0)::DOUBLE AS family_median_days,
+       CASE WHEN max(total) >= 2 THEN sqrt(greatest(0, (max(total)::HUGEINT * sum(s2) - sum(s1) * sum(s1))::DOUBLE
+                                                     / (max(total)::HUGEINT * (max(total) - 1))::DOUBLE)) END AS family_std_days
+FROM (SELECT family, lt, n * lt AS s1, n * lt * lt AS s2,
+             sum(n) OVER (PARTITION BY family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
+             sum(n) OVER (PARTITION BY family) AS total
+      FROM (SELECT family, lt, sum(n)::HUGEINT AS n FROM sum_req_lead_time
+            WHERE lt >= 0 AND family IS NOT NULL GROUP BY ALL))
+GROUP BY family;
+
 -- The evidence behind each item's lead time, over all history (the item screen shows it).
 -- Medians come from the lead-time histograms: the mean of the values at positions floor((n-1)/2) and
 -- floor(n/2) of the sorted lead times, which is what median() gives over the lines themselves.
@@ -185,23 +199,12 @@ SELECT own.item_id, own.usable_lines, own.negative_lines, own.not_bought_lines, 
 FROM own LEFT JOIN item_family i USING (item_id) LEFT JOIN item_median m USING (item_id)
 LEFT JOIN item_spread isp USING (item_id);
 
--- The family's figures (its usable lines: the line's family, whichever family the item mostly has)
+-- The family's figures, over every row (the UPDATE reads a table: from the subquery itself it took
+-- 0.3 s at 10M, against 0.06 s)
 UPDATE gold.item_lead_time t
 SET family_usable_lines = f.family_usable_lines, family_median_days = f.family_median_days,
     family_std_days = f.family_std_days
-FROM (
-    SELECT family, max(total)::BIGINT AS family_usable_lines,
-           ((min(lt) FILTER (cum > (total - 1) // 2) + min(lt) FILTER (cum > total // 2)) / 2.0)::DOUBLE AS family_median_days,
-           CASE WHEN max(total) >= 2 THEN sqrt(greatest(0, (max(total)::HUGEINT * sum(s2) - sum(s1) * sum(s1))::DOUBLE
-                                                         / (max(total)::HUGEINT * (max(total) - 1))::DOUBLE)) END AS family_std_days
-    FROM (SELECT family, lt, n * lt AS s1, n * lt * lt AS s2,
-                 sum(n) OVER (PARTITION BY family ORDER BY lt ROWS UNBOUNDED PRECEDING) AS cum,
-                 sum(n) OVER (PARTITION BY family) AS total
-          FROM (SELECT family, lt, sum(n)::HUGEINT AS n FROM sum_req_lead_time
-                WHERE lt >= 0 AND family IS NOT NULL GROUP BY ALL))
-    GROUP BY family
-) f
-WHERE t.family = f.family;
+FROM family_lead_time f WHERE t.family = f.family;
 
 CREATE TABLE gold.fact_forecast AS
 SELECT f.item_id, f."date", f.forecast, f.forecast_lower, f.forecast_upper, f.model_version,
