@@ -32,28 +32,28 @@ QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, family) = 1;
 
 -- carry by item: sum_req_item item_family
 CREATE TABLE gold.dim_item AS
-WITH ids AS (
-    SELECT item_id FROM sum_req_item UNION
-    SELECT item_id FROM silver.stock UNION
-    SELECT item_id FROM silver.forecast
+WITH by_unit AS (  -- the summaries read once: per item and unit, then per item
+    SELECT item_id, unit, sum(lines) AS n, max(desc_key) AS desc_key, bool_and(all_service) AS all_service,
+           min(first_d) AS first_d, max(last_d) AS last_d
+    FROM sum_req_item GROUP BY item_id, unit
 ), req AS (
     SELECT item_id, max(desc_key).t AS description, bool_and(all_service) AS is_service,
-           min(first_d) AS first_request, max(last_d) AS last_request, sum(lines) AS lines
-    FROM sum_req_item GROUP BY item_id
-), unt AS (
-    SELECT item_id, unit FROM (SELECT item_id, unit, sum(lines) AS n FROM sum_req_item
-                               WHERE unit IS NOT NULL GROUP BY ALL)
-    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY n DESC, unit) = 1
+           min(first_d) AS first_request, max(last_d) AS last_request, sum(n) AS lines,
+           arg_min(unit, (-n, unit)) FILTER (unit IS NOT NULL) AS unit  -- the most lines, then the first
+    FROM by_unit GROUP BY item_id
+), ids AS (
+    SELECT item_id FROM req UNION
+    SELECT item_id FROM silver.stock UNION
+    SELECT item_id FROM silver.forecast
 ), stk AS (
     SELECT item_id, arg_max(description, (position_date, depot)) AS description, arg_max(unit, (position_date, depot)) AS unit
     FROM silver.stock GROUP BY item_id
 )
 SELECT ids.item_id, coalesce(stk.description, nullif(req.description, '')) AS description, fam.family,
-       coalesce(stk.unit, unt.unit) AS unit, coalesce(req.is_service, false) AS is_service,
+       coalesce(stk.unit, req.unit) AS unit, coalesce(req.is_service, false) AS is_service,
        stk.item_id IS NOT NULL AS is_stocked, req.first_request, req.last_request,
        coalesce(req.lines, 0)::BIGINT AS requisition_lines
-FROM ids LEFT JOIN req USING (item_id) LEFT JOIN item_family fam USING (item_id) LEFT JOIN unt USING (item_id)
-LEFT JOIN stk USING (item_id);
+FROM ids LEFT JOIN req USING (item_id) LEFT JOIN item_family fam USING (item_id) LEFT JOIN stk USING (item_id);
 
 CREATE TABLE gold.dim_depot AS
 SELECT depot,
