@@ -272,6 +272,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "origin": "the sums start the day after it (NULL: all history)",
         "key": "hash of the SQL that made them",
         "drops": "the supplies drops whose lines they hold (the items of any other are summed again)",
+        "items": "the items they hold, sorted (an item not among them is summed again)",
     }),
     "meta.gold_keys": ("What each gold table of gold.sql was made from, as a key, so the next build keeps the tables "
                        "whose inputs did not change (nova_pipeline/carry.py).", {
