@@ -24,7 +24,7 @@ def holiday_calendar(con) -> None:
     again (0.28 s of every build)."""
     from importlib.metadata import version
 
-    years = con.execute("SELECT min(year(d)), max(year(d)) FROM data_days").fetchone()  # view of silver.sql
+    years = con.execute("SELECT min(year(d)), max(year(d)) FROM data_days").fetchone()  # temp table of silver.sql
     made_for = f"BR-BA {years[0]}-{years[1]} holidays {version('holidays')}"
     con.execute('CREATE TEMP TABLE holiday_calendar ("date" DATE, name VARCHAR)')
     con.execute('CREATE TABLE meta.holiday_calendar ("date" DATE, name VARCHAR, made_for VARCHAR)')
