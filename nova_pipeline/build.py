@@ -276,8 +276,16 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
     held = manifest["tables"].get("requisition", {})
     facts.update(con, lambda ps: store.relation("requisition", manifest, ps), {p: held[p] for p in window}, start,
                  copied, lambda files: store.relation_of("requisition", files))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT * FROM "
-                f"{store.relation('req_demand', manifest, set(lines))}")
+    # one row per item and day: a month's daily summary is one file, made from all the month's lines
+    # (silver.py's _summarise makes an appended month's summaries from all its files), so it is read as it
+    # is; a month of several files, should a lake hold one, is summed (summing every month cost 0.1-0.2 s at 10M)
+    recent = manifest["tables"].get("req_demand", {})
+    single = {p for p in lines if len(recent.get(p, ())) == 1}
+    summed = set(lines) - single
+    con.execute('CREATE OR REPLACE TEMP VIEW sum_req_demand_recent AS SELECT item_id, "date", quantity, lines FROM '
+                f"{store.relation('req_demand', manifest, single)}"
+                + (' UNION ALL SELECT item_id, "date", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines FROM '
+                   f"{store.relation('req_demand', manifest, summed)} GROUP BY ALL" if summed else ""))
     # what each view reads, partition by partition: gold's by-month tables make the changed months only
     # (the demand summaries hold dated lines only: their undated partition is empty whatever its file)
     result.views = {f"sum_{name}": {p: fs for p, fs in manifest["tables"].get(name, {}).items()

@@ -492,6 +492,33 @@ def test_new_lines_are_appended_to_their_month_and_equal_a_full_rebuild(tmp_path
                                  _full_copy(cfg, tmp_path / "full3").warehouse / "current.duckdb") >= 20
 
 
+def test_a_day_in_two_files_of_a_month_is_one_day_of_demand(tmp_path):
+    """The window's daily demand reads a month's daily summary as it is (one row per item and day): a line
+    of an item and day the month holds already, appended from a later export, is summed with the others
+    into the month's one summary file, and adds to that day's row instead of making a second."""
+    march = [x for x in LINES if x.split(";")[9].endswith("/03/2025")]
+    cfg = make_site(tmp_path / "site")
+    _export(cfg, "suprimentos_a.csv", march[:300])
+    assert build(cfg).outcome == "published"
+    with warehouse(cfg) as con:
+        daily = {(i, d.strftime("%d/%m/%Y")): q for i, d, q in con.execute(
+            'SELECT item_id, "date", quantity FROM gold.demand_daily').fetchall()}
+    line = next(x for x in march[:300] if (x.split(";")[1].strip(), x.split(";")[9]) in daily)
+    fields = line.split(";")
+    item, day = fields[1].strip(), fields[9]
+    fields[5], fields[8] = "7", "9" + fields[8]  # another request of the same item on the same day
+    _export(cfg, "suprimentos_b.csv", [";".join(fields)])
+    assert build(cfg).outcome == "published"
+    assert _month_files(cfg)["2025-03"] == 2
+    assert len(SilverStore(cfg.lake).manifest()["tables"]["req_demand"]["2025-03"]) == 1
+    with warehouse(cfg) as con:
+        rows = con.execute('SELECT quantity FROM gold.demand_daily WHERE item_id = ? AND strftime("date", \'%d/%m/%Y\') = ?',
+                           [item, day]).fetchall()
+    assert rows == [(daily[(item, day)] + 7,)]
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb",
+                                 _full_copy(cfg, tmp_path / "full").warehouse / "current.duckdb") >= 20
+
+
 def _staged_then_written(monkeypatch) -> None:
     """Supplies exports landed the other way (and the way every lake before this layout holds them):
     checked into a staging table or file, then bronze written from it with occurrence numbers."""

@@ -16,9 +16,9 @@ SELECT coalesce((SELECT max(position_date) FROM silver.stock),
 CREATE TEMP TABLE window_start AS SELECT as_of - ($history_days - 1) AS d FROM as_of;
 
 -- Daily demand of stockable items, days with requests only, over the months the window and the
--- forecasts reach (a day lies in one month's summary only).
+-- forecasts reach (the view has one row per item and day: a day lies in one month's summary only).
 CREATE TEMP TABLE demand_all AS
-SELECT item_id, "date", sum(quantity) AS quantity, sum(lines)::BIGINT AS lines FROM sum_req_demand_recent GROUP BY ALL;
+SELECT item_id, "date", quantity, lines FROM sum_req_demand_recent;
 
 -- Ties are broken by value so a full rebuild and an incremental one, which read rows in different
 -- orders, pick the same: the newest description (then the greatest), the most frequent family and unit

@@ -1,5 +1,5 @@
 -- Views made by build.py over the lake's silver: sum_req_* (per-partition summaries of every supplies
--- line) and sum_req_demand_recent (the partitions the window and forecasts reach);
+-- line) and sum_req_demand_recent (the daily demand of the partitions the window and forecasts reach, one row per item and day);
 -- and the small silver tables copied into the version (silver.stock, silver.forecast, silver.external_*).
 -- Every day the data speaks of: the span of gold.dim_date and the years of its holiday calendar. A table,
 -- read twice (a view scanned the summaries twice, 0.07 s each at 10M), and keyed by what it holds, so
