@@ -15,8 +15,11 @@ it makes gets a key:
 - every key also holds the macros' text, DuckDB's version and `FORMAT`.
 
 A gold table whose key equals the one the serving version recorded (meta.gold_keys) is kept from the
-copy; every other one is dropped and made again, with the temp tables it needs. Without a copy (a
-first build, `--full`, a copy refused) every table is made. The keys are conservative: a name that
+copy. A table with a directive may be kept in part: by item (`-- carry by item:`, ByItem: the rows of
+the items new supplies drops request made again), by month (`-- carry by month:`, ByMonth: the rows from
+the first month that changed, or but for the days a sliding window left behind). Every other one is
+dropped and made again, with the temp tables it needs. Without a copy (a first build, `--full`, a copy
+refused) every table is made. The keys are conservative: a name that
 merely appears in a statement (a column called like a table) only makes it recompute more often.
 `tests/test_incremental.py` holds the result to a full rebuild, table by table.
 """
@@ -202,7 +205,8 @@ def plan(con, lake_root: str, params: dict, previous: dict[str, tuple], copied: 
          text: str | None = None, later: set[str] = frozenset(),
          partitions: dict[str, dict[str, list[str]]] | None = None, by_item: bool = False) -> Plan:
     """Which units to run, given what the serving version recorded (`previous`: table -> (key, key but
-    its view, its view's partitions as JSON); empty when there is no usable copy) and the gold tables
+    its view, its view's partitions as JSON, its window's first day, key but its supplies views); empty
+    when there is no usable copy) and the gold tables
     present in the copy. The temp tables named in `later` are made in any case (the steps after the
     script read them); those in EAGER are made here and keyed by what they hold. `partitions`: the lake
     view -> its partitions' files, for the by-month tables. `by_item`: temp table ITEMS holds every item
