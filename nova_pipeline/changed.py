@@ -39,6 +39,13 @@ def requested_in(con, files: list[Path]) -> str:
     return f"SELECT item_id FROM requested_items WHERE file IN ({listed})"
 
 
+def new_supplies(con, lake: Lake) -> tuple[list[Path], bool]:
+    """The bronze files of the supplies drops loaded now and not in the serving version's ledger, and
+    whether every supplies drop that ledger held is still loaded."""
+    held, now = supplies_drops(con, lake, "prev.meta"), supplies_drops(con, lake)
+    return [f for key, f in now.items() if key not in held], set(held) <= set(now)
+
+
 def touched_items(con, lake: Lake) -> bool:
     """Make temp table ITEMS: the items requested in supplies drops new since the serving version. True
     when they are every item whose supplies lines changed: a serving version is attached and every
@@ -46,10 +53,9 @@ def touched_items(con, lake: Lake) -> bool:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS} (item_id VARCHAR)")
     if not meta.has_prev(con):
         return False
-    held, now = supplies_drops(con, lake, "prev.meta"), supplies_drops(con, lake)
-    if not set(held) <= set(now):
+    new, whole = new_supplies(con, lake)
+    if not whole:
         return False
-    new = [f for key, f in now.items() if key not in held]
     if new:
         con.execute(f"INSERT INTO {ITEMS} SELECT DISTINCT item_id FROM ({requested_in(con, new)})")
     return True

@@ -16,7 +16,7 @@ import duckdb
 
 from . import meta
 from .bronze import Lake, atomic_copy_to
-from .changed import requested_in, supplies_drops
+from .changed import new_supplies, requested_in, supplies_drops
 from .db import sql_path, sql_text
 
 log = logging.getLogger("nova.build")  # a step of the build, logged as one
@@ -50,8 +50,7 @@ def carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
     try:
         if con.execute("SELECT replay_inputs FROM prev.meta.build").fetchone()[0] != replay_inputs:
             return False
-        held = set(supplies_drops(con, lake, "prev.meta"))
-        new = [f for key, f in supplies_drops(con, lake).items() if key not in held]
+        new, _ = new_supplies(con, lake)
         requested = f"{requested_in(con, new)} UNION " if new else ""
         con.execute(f"""INSERT INTO replay_redo {requested}
             SELECT item_id FROM (SELECT {REPLAY_FIGURES} FROM gold.reorder_status
@@ -120,7 +119,7 @@ def prepare_cum(con, lake: Lake, r: dict, full: bool) -> dict:
     loaded = supplies_drops(con, lake)
     if not set(drops) <= set(loaded):  # a drop the sums hold is gone from the ledger: made again
         return fresh
-    new = [f for key, f in loaded.items() if key not in set(drops)]
+    new = [f for key, f in loaded.items() if key not in drops]
     try:
         con.execute(f"CREATE OR REPLACE TEMP VIEW replay_cache AS SELECT item_id, \"date\", c1, c2 FROM read_parquet('{sql_path(path)}')")
         con.execute("SELECT count(*) FROM replay_cache").fetchone()  # its footer: a file cut short or not Parquet
