@@ -21,7 +21,7 @@ from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import land_new_drops
 from .progress import Progress, silent
 from .changed import touched_items
-from .replay import carry_replay, prepare_cum, record_cum, replay_inputs
+from .replay import carry_replay, prepare_cum, record_cum, replay_inputs, run_replay
 from .silver import MergeResult, SilverStore
 from .silver_sql import create_empty_views
 from .silver_tables import SUMMARIES
@@ -220,8 +220,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     inputs = replay_inputs(con, r)
     reuse = carry_replay(con, lake, inputs, full or merged.full)
     cum = prepare_cum(con, lake, r, full or merged.full)
-    run_script(con, "replay", {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse,
-                               "cum_from": cum["cum_from"], "cum_cached": cum["cum_cached"]})
+    cum = run_replay(con, lake, r, reuse, cum)
     record_cum(con, lake, version, cum)
     progress("build", 3, steps)
     meta.write_meta(con, cfg, version, previous, n_new, inputs)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from datetime import timedelta
 
 import duckdb
@@ -17,7 +18,7 @@ import duckdb
 from . import meta
 from .bronze import Lake, atomic_copy_to
 from .changed import new_supplies, requested_in, supplies_drops
-from .db import sql_path, sql_text
+from .db import drop_temp, run_script, sql_path, sql_text
 
 log = logging.getLogger("nova.build")  # a step of the build, logged as one
 
@@ -140,6 +141,42 @@ def prepare_cum(con, lake: Lake, r: dict, full: bool) -> dict:
         return fresh
     log.info("event=replay_sums_kept file=%s stale_items=%d", file, stale)
     return {"cum_from": origin, "cum_cached": True, "file": file, "drops": list(drops)}
+
+
+def run_replay(con, lake: Lake, r: dict, reuse: bool, cum: dict) -> dict:
+    """Run sql/replay.sql with the sums prepare_cum chose; returns the `cum` the replay used. prepare_cum
+    reads only the kept file's footer: a file damaged inside (a page that does not decode) fails the
+    statement that reads its sums. Then the file is removed, what the script made so far is dropped,
+    and the replay runs again summing every item, as it does without a file (the log says so)."""
+    def params(c: dict) -> dict:
+        return {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse,
+                "cum_from": c["cum_from"], "cum_cached": c["cum_cached"]}
+    try:
+        run_script(con, "replay", params(cum))
+        return cum
+    except (duckdb.OutOfMemoryException, duckdb.InterruptException):  # not the file's fault
+        raise
+    except duckdb.Error as exc:
+        if not cum["cum_cached"]:
+            raise
+        log.warning("event=replay_cache_unreadable file=%s error=%s action=removed_and_made_again", cum["file"],
+                    str(exc).splitlines()[0])
+    (lake.root / cum["file"]).unlink(missing_ok=True)
+    temp, tables = _made_by_replay()
+    drop_temp(con, *temp)
+    for table in tables:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DELETE FROM cum_stale")
+    _no_cache(con)
+    cum = {"cum_from": oldest_day(con, r), "cum_cached": False}
+    run_script(con, "replay", params(cum))
+    return cum
+
+
+def _made_by_replay() -> tuple[list[str], list[str]]:
+    """The temp relations and the tables sql/replay.sql creates, by name."""
+    made = re.findall(r"^CREATE (TEMP )?(?:TABLE|VIEW) ([\w.]+)", sql_text("replay"), flags=re.M)
+    return [name for temp, name in made if temp], [name for temp, name in made if not temp]
 
 
 def _no_cache(con) -> None:

@@ -284,6 +284,33 @@ def test_kept_replay_sums_that_cannot_be_read_are_made_again(tmp_path, caplog):
     assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
 
 
+def test_kept_replay_sums_damaged_inside_are_made_again(tmp_path, caplog):
+    """A kept sums file whose footer reads but whose pages do not decode (the build reads only the footer
+    before using it) fails the replay's read of it: the build removes it, makes the replay again from
+    every item's demand, publishes, and equals a full rebuild."""
+    cfg = make_site(tmp_path / "site", with_data=True)
+    assert build(cfg).outcome == "published"
+    (kept,) = (cfg.lake / "replay_cache").glob("cum-*.parquet")
+    data = bytearray(kept.read_bytes())
+    data[4:len(data) // 2] = b"\x55" * (len(data) // 2 - 4)  # the first pages; the footer is whole
+    kept.write_bytes(bytes(data))
+    with duckdb.connect() as con:  # what the build's probe reads still reads
+        assert con.execute(f"SELECT count(*) FROM read_parquet('{kept}')").fetchone()[0] > 100
+    stock_snapshot(cfg.source.parent, "27/10/2025", "010090", "0")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="nova.build"):
+        assert build(cfg).outcome == "published"
+    messages = [r.getMessage() for r in caplog.records]
+    assert _sums_kept(caplog) == 0  # the file looked whole: the build set out to read it
+    assert any("event=replay_cache_unreadable" in m and "action=removed_and_made_again" in m for m in messages)
+    (made,) = (cfg.lake / "replay_cache").glob("cum-*.parquet")
+    assert made != kept and not kept.exists()
+    with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT file FROM meta.replay_cache").fetchone()[0] == f"replay_cache/{made.name}"
+    full_cfg = _full_copy(cfg, tmp_path / "copy")
+    assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+
+
 def _sums_kept(caplog) -> int | None:
     """Items summed again from the build's event=replay_sums_kept line; None when it summed every item."""
     for r in caplog.records:
