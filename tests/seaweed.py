@@ -57,7 +57,7 @@ class Weed:
                f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
                f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
                "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}", f"-s3.config={self.identity}",
-               "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.volumeSizeLimitMB=64", "-volume.max=0",
+               "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.volumeSizeLimitMB=64", "-volume.max=0", "-volume.preStopSeconds=0",
                f"-filer.localSocket={self.root / 'filer.sock'}"]
         # weed writes its logs to TMPDIR: a folder of its own, removed by stop(), not /tmp
         self.tmp = Path(tempfile.mkdtemp(prefix="weed-"))
@@ -76,11 +76,15 @@ class Weed:
                     raise RuntimeError(f"SeaweedFS did not start:\n{log}")
                 time.sleep(0.2)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 2) -> None:
+        """Stop it by its PID (its process group). Its graceful stop always waits the filer's 15 s gRPC
+        timeout (a subscriber stream of its own S3 gateway keeps it open: "gRPC server graceful stop timed
+        out after 15s" in weed.log), 45 s of every run, for data a test throws away: SIGTERM, then
+        SIGKILL after `grace` seconds."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(15)
+                self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
