@@ -120,10 +120,12 @@ def clear_copy(con: duckdb.DuckDBPyConnection, keep: set[str] = frozenset()) -> 
 
 
 def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]], start: date | None,
-           previous: Previous | None, relation_of=None) -> None:
+           previous: Previous | None, relation_of=None) -> bool:
     """Make gold.fact_requisition the lines of `window` (partition -> silver files) from `start` on, plus
     undated lines; `relation(parts)` is the SQL of those partitions' rows, `relation_of({part: files})`
-    that of the rows of some of their files. Records what it was made from."""
+    that of the rows of some of their files. Records what it was made from. Returns True when the table
+    is the copied version's lines, some of them deleted, nothing inserted (a stock snapshot or an ML drop):
+    what held of every line there (a unique key, values present) still holds."""
     files = {p: "\n".join(fs) for p, fs in window.items()}
     if previous is None:
         con.execute("CREATE SCHEMA IF NOT EXISTS gold")
@@ -162,6 +164,7 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
                 [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)])
     log.info("event=fact_requisition reused=%s reloaded=%d deleted=%d appended=%d", previous is not None, len(reloaded),
              len(deleted), len(appended))
+    return previous is not None and not reloaded and not appended
 
 
 def _month(d: date) -> str:

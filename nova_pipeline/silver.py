@@ -59,6 +59,7 @@ class MergeResult:
     rewritten: dict[str, int]  # table -> partitions rewritten
     full: bool
     views: dict = field(default_factory=dict)  # gold's lake view -> its partitions' files (set by build.py)
+    lines_only_removed: bool = False  # gold.fact_requisition is the copy's lines less some (set by build.py)
 
 
 class SilverStore:

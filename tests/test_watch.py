@@ -183,7 +183,9 @@ def test_systemd_notify_messages(watch_site, tmp_path, abstract):
     daemon = start({"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "900000"})
     shutil.copyfile(demo_file(ESTOQUE), site / "landing" / "estoque_2025-10-24.csv")
     daemon.wait_for("event=build_done")
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10  # the idle status is sent after the build's log line: wait for it
+    while time.monotonic() < deadline and not any("STATUS=idle, serving v1" in m for m in messages):
+        time.sleep(0.05)
     assert daemon.stop() == 0
     done.set()
     listener.join()
