@@ -251,7 +251,7 @@ def held_checks(con, merged: MergeResult) -> dict[str, str]:
         return {}
     if not row or not row[0]:
         return {}
-    return {"fact_requisition_key": f"held: the lines of v{row[1]}, where it passed, less some; nothing inserted"}
+    return {"fact_requisition_key": f"held: v{row[1]}'s lines less some; passed there"}
 
 
 # Small silver tables are copied into each version (analysts read them there); silver.requisition,

@@ -816,7 +816,7 @@ def test_the_requisition_key_check_is_held_only_while_lines_are_only_removed(tmp
     assert "held" not in detail()  # the first build checks
     stock_snapshot(cfg.source.parent, "31/10/2025", "010090", "3")  # the window moves on: lines deleted only
     assert build(cfg).outcome == "published"
-    assert detail().endswith("(held: the lines of v1, where it passed, less some; nothing inserted)")
+    assert detail().endswith("(held: v1's lines less some; passed there)")
     lines = demo_file(SUPRIMENTOS).read_bytes().decode("cp1252").splitlines()
     fields = lines[-1].split(";")
     fields[8] = "99999991"  # a new request number: a new line
