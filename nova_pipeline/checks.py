@@ -124,10 +124,22 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = (),
-               held: dict[str, str] | None = None) -> list[tuple[str, str, bool, str]]:
+def new_keys_check(inserted: str) -> str:
+    """fact_requisition_key for a table whose other rows passed it: the keys of the rows meeting
+    `inserted` (every row a build inserted) held more than once among all rows, and those rows' missing
+    values. A key that only old rows hold twice is not looked for: they passed."""
+    t = "gold.fact_requisition"
+    return _both(f"SELECT count(*) FROM (SELECT requisition_key FROM {t} WHERE requisition_key IN "
+                 f"(SELECT requisition_key FROM {t} WHERE {inserted}) GROUP BY ALL HAVING count(*) > 1)",
+                 f"SELECT count(*) FROM {t} WHERE ({inserted}) AND "
+                 "(requisition_key IS NULL OR item_id IS NULL OR quantity IS NULL)")
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = (), held: dict[str, str] | None = None,
+               narrowed: dict[str, tuple[str, str]] | None = None) -> list[tuple[str, str, bool, str]]:
     """Run every check (but those in skip); return rows (name, severity, passed, detail). `held`: checks
-    the build knows pass without running them (name -> why, appended to the detail)."""
+    the build knows pass without running them (name -> why, appended to the detail); `narrowed`: checks
+    run as another SELECT over the rows that changed (name -> (sql, what it covers, appended))."""
     results = []
     for check in CHECKS:
         if check.name in skip:
@@ -135,11 +147,14 @@ def run_checks(con: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = (),
         if held and check.name in held:
             results.append((check.name, check.severity, True, f"{check.what} ({held[check.name]})"))
             continue
+        sql, screen, note = check.sql, check.screen, ""
+        if narrowed and check.name in narrowed:
+            sql, screen, note = narrowed[check.name][0], None, f" ({narrowed[check.name][1]})"
         try:
-            bad = 1 if check.screen is None else con.execute(check.screen).fetchone()[0]
+            bad = 1 if screen is None else con.execute(screen).fetchone()[0]
             if bad:
-                bad = con.execute(check.sql).fetchone()[0]
-            detail = check.what if bad == 0 else f"{bad} offending row(s): {check.what}"
+                bad = con.execute(sql).fetchone()[0]
+            detail = (check.what if bad == 0 else f"{bad} offending row(s): {check.what}") + note
             results.append((check.name, check.severity, bad == 0, detail))
         except duckdb.Error as exc:
             results.append((check.name, check.severity, False, f"could not run: {str(exc).splitlines()[0]}"))

@@ -120,12 +120,13 @@ def clear_copy(con: duckdb.DuckDBPyConnection, keep: set[str] = frozenset()) -> 
 
 
 def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]], start: date | None,
-           previous: Previous | None, relation_of=None) -> bool:
+           previous: Previous | None, relation_of=None) -> str | None:
     """Make gold.fact_requisition the lines of `window` (partition -> silver files) from `start` on, plus
     undated lines; `relation(parts)` is the SQL of those partitions' rows, `relation_of({part: files})`
-    that of the rows of some of their files. Records what it was made from. Returns True when the table
-    is the copied version's lines, some of them deleted, nothing inserted (a stock snapshot or an ML drop):
-    what held of every line there (a unique key, values present) still holds."""
+    that of the rows of some of their files. Records what it was made from. Returns, when the table
+    started from the copied version, a condition on its rows that every row inserted here meets (and
+    maybe some others): 'false' when nothing was inserted (a stock snapshot or an ML drop: the copy's
+    lines, some deleted). None when the table was written whole."""
     files = {p: "\n".join(fs) for p, fs in window.items()}
     if previous is None:
         con.execute("CREATE SCHEMA IF NOT EXISTS gold")
@@ -164,7 +165,16 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
                 [(p, files[p], start, LAYOUT) for p in sorted(window)] or [(None, None, start, LAYOUT)])
     log.info("event=fact_requisition reused=%s reloaded=%d deleted=%d appended=%d", previous is not None, len(reloaded),
              len(deleted), len(appended))
-    return previous is not None and not reloaded and not appended
+    if previous is None:
+        return None
+    inserted = [f"{PART} IN ({', '.join(_quoted(reloaded))})"] if reloaded else []
+    if appended:  # the appended files' lines, by the exports they came from (a name sent before: more rows)
+        names = [r[0] for r in con.execute(f"SELECT DISTINCT source_file FROM {relation_of(appended)}").fetchall()]
+        inserted.append("source_file IN (" + ", ".join("'" + n.replace("'", "''") + "'" for n in names if n is not None)
+                        + ")" if any(n is not None for n in names) else "false")
+        if None in names:
+            inserted.append("source_file IS NULL")
+    return " OR ".join(inserted) or "false"
 
 
 def _month(d: date) -> str:

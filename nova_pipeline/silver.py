@@ -59,7 +59,9 @@ class MergeResult:
     rewritten: dict[str, int]  # table -> partitions rewritten
     full: bool
     views: dict = field(default_factory=dict)  # gold's lake view -> its partitions' files (set by build.py)
-    lines_only_removed: bool = False  # gold.fact_requisition is the copy's lines less some (set by build.py)
+    # gold.fact_requisition's rows inserted by this build meet this condition; 'false': none was (the copy's
+    # lines less some); None: the table was written whole (set by build.py from facts.update)
+    lines_inserted: str | None = None
 
 
 class SilverStore:
