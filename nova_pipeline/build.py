@@ -299,8 +299,9 @@ def merge_silver(con, lake: Lake, version: int, full: bool, progress: Progress, 
         reach = min(start - timedelta(days=29), first_forecast or as_of)
         lines = [p for p in parts if p != "none" and p >= f"{reach:%Y-%m}"]
     held = manifest["tables"].get("requisition", {})
-    result.lines_inserted = facts.update(con, lambda ps: store.relation("requisition", manifest, ps), {p: held[p] for p in window}, start,
-                 copied, lambda files: store.relation_of("requisition", files))
+    result.lines_inserted = facts.update(con, lambda ps: store.relation("requisition", manifest, ps),
+                                         {p: held[p] for p in window}, start, copied,
+                                         lambda files: store.relation_of("requisition", files))
     # one row per item and day: a month's daily summary is one file, made from all the month's lines
     # (silver.py's _summarise makes an appended month's summaries from all its files), so it is read as it
     # is; a month of several files, should a lake hold one, is summed (summing every month cost 0.1-0.2 s at 10M)
