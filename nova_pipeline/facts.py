@@ -169,9 +169,9 @@ def update(con: duckdb.DuckDBPyConnection, relation, window: dict[str, list[str]
         return None
     inserted = [f"{PART} IN ({', '.join(_quoted(reloaded))})"] if reloaded else []
     if appended:  # the appended files' lines, by the exports they came from (a name sent before: more rows)
-        names = [r[0] for r in con.execute(f"SELECT DISTINCT source_file FROM {relation_of(appended)}").fetchall()]
-        inserted.append("source_file IN (" + ", ".join("'" + n.replace("'", "''") + "'" for n in names if n is not None)
-                        + ")" if any(n is not None for n in names) else "false")
+        names = {r[0] for r in con.execute(f"SELECT DISTINCT source_file FROM {relation_of(appended)}").fetchall()}
+        if names - {None}:
+            inserted.append(f"source_file IN ({', '.join(_quoted(names - {None}))})")
         if None in names:
             inserted.append("source_file IS NULL")
     return " OR ".join(inserted) or "false"

@@ -130,11 +130,7 @@ def prepare_cum(con, lake: Lake, r: dict, full: bool) -> dict:
                     "(SELECT item_id FROM gold.reorder_status EXCEPT SELECT unnest(items) FROM prev.meta.replay_cache)")
         stale, items = con.execute("SELECT (SELECT count(*) FROM cum_stale), (SELECT count(*) FROM gold.reorder_status)").fetchone()
     except duckdb.Error as exc:  # an unreadable file: made again
-        log.warning("event=replay_cache_unreadable file=%s error=%s action=removed_and_made_again", file,
-                    str(exc).splitlines()[0])
-        path.unlink(missing_ok=True)  # a cache: the sums are made again below and written anew
-        con.execute("DELETE FROM cum_stale")
-        _no_cache(con)
+        _unreadable(con, lake, file, exc)
         return fresh
     if stale > REBASE_SHARE * max(items, 1):
         con.execute("DELETE FROM cum_stale")
@@ -159,18 +155,25 @@ def run_replay(con, lake: Lake, r: dict, reuse: bool, cum: dict) -> dict:
     except duckdb.Error as exc:
         if not cum["cum_cached"]:
             raise
-        log.warning("event=replay_cache_unreadable file=%s error=%s action=removed_and_made_again", cum["file"],
-                    str(exc).splitlines()[0])
-    (lake.root / cum["file"]).unlink(missing_ok=True)
+        _unreadable(con, lake, cum["file"], exc)
     temp, tables = _made_by_replay()
     drop_temp(con, *temp)
     for table in tables:
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute("DELETE FROM cum_stale")
-    _no_cache(con)
     cum = {"cum_from": oldest_day(con, r), "cum_cached": False}
     run_script(con, "replay", params(cum))
     return cum
+
+
+def _unreadable(con, lake: Lake, file: str, exc: duckdb.Error) -> None:
+    """The kept sums file could not be read: said in the log and removed (a cache: the sums are made
+    again for every item and written anew), and the replay set to read none (empty replay_cache and
+    cum_stale)."""
+    log.warning("event=replay_cache_unreadable file=%s error=%s action=removed_and_made_again", file,
+                str(exc).splitlines()[0])
+    (lake.root / file).unlink(missing_ok=True)
+    con.execute("DELETE FROM cum_stale")
+    _no_cache(con)
 
 
 def _made_by_replay() -> tuple[list[str], list[str]]:
