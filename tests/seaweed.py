@@ -57,7 +57,7 @@ class Weed:
                f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
                f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
                "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}", f"-s3.config={self.identity}",
-               "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.volumeSizeLimitMB=64", "-volume.max=0", "-volume.preStopSeconds=0",
+               "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.volumeSizeLimitMB=64", "-volume.max=0",
                f"-filer.localSocket={self.root / 'filer.sock'}"]
         # weed writes its logs to TMPDIR: a folder of its own, removed by stop(), not /tmp
         self.tmp = Path(tempfile.mkdtemp(prefix="weed-"))
