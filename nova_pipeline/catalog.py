@@ -66,6 +66,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "is_stocked": "appears in a stock snapshot", "first_request": "first request date",
         "last_request": "last request date", "requisition_lines": "number of requisition lines",
     }),
+    "gold.item_requests": ("What the supplies lines say of each item requested (gold.dim_item puts the stock "
+                           "report's description and unit first).", {
+        "item_id": "ERP item code", "description": "the description of its newest request (then the greatest)",
+        "family": "most frequent family in its lines (then the first)",
+        "unit": "most frequent unit in its lines (then the first)",
+        "is_service": "all its lines are services (U.M. SR or family SERVIÇOS...): spend, not stock",
+        "first_request": "first request date", "last_request": "last request date",
+        "lines": "number of requisition lines",
+    }),
     "gold.dim_depot": ("Depots and sites.", {
         "depot": "depot code", "depot_type": "central store, regional store, office or site (from the code)",
     }),
@@ -283,7 +292,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "parts": "for such a table: that view's request months and their files (JSON), to find the months that changed",
         "slide": "for a table of the reorder window (demand_daily): the window's first day it was made for, so a "
                  "window that moved on only drops the days before it",
-        "item_key": "for a table kept item by item (dim_item, item_supplier, demand_daily): the key but for the "
+        "item_key": "for a table kept item by item (item_requests, item_supplier, demand_daily): the key but for the "
                     "supplies summaries it reads, so a supplies drop makes again only the rows of the items it requests",
     }),
     "meta.sources": ("Every kind of drop the pipeline takes, with the freshness limit in force when this file was "
