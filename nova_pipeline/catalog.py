@@ -312,8 +312,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "meta.checks": ("Data checks run on this version.", {
         "name": "check name", "severity": "error (blocks publication) or warn",
         "passed": "passed", "detail": "what it checks, and how many rows offend; '(held: ...)' when the build "
-                  "knew it passes without running it (the lines of a version where it passed, less some), "
-                  "'(the lines new since ...)' when it checked only the lines it inserted against all",
+                  "knew it passes without running it (the lines of a version where it passed, less some; for a "
+                  "reference, with every key of its dimension kept), '(the lines new since ...)' when it checked "
+                  "only the lines it inserted",
     }),
     "meta.build": ("This version's build record (exactly one row).", {
         "version": "version number", "built_at": "build time", "as_of": "as-of date",

@@ -48,6 +48,15 @@ def _null_share(table: str, col: str, limit: float = 0.01) -> str:
             f"THEN count(*) FILTER (WHERE {col} IS NULL) ELSE 0 END FROM {table}")
 
 
+# gold.fact_requisition's references: check -> (its column, the dimension, the dimension's key, what it checks)
+REQUISITION_FKS: dict[str, tuple[str, str, str, str]] = {
+    "requisition_item_exists": ("item_id", "gold.dim_item", "item_id", "every requisition's item is in gold.dim_item"),
+    "requisition_depot_exists": ("depot", "gold.dim_depot", "depot", "every requisition's depot is in gold.dim_depot"),
+    "requisition_supplier_exists": ("supplier", "gold.dim_supplier", "supplier",
+                                    "every requisition's supplier is in gold.dim_supplier"),
+    "requisition_date_exists": ("request_date", "gold.dim_date", '"date"', "every request date is in gold.dim_date"),
+}
+
 CHECKS: tuple[Check, ...] = (
     Check("build_complete", "error",
           "SELECT CASE WHEN (SELECT count(*) FROM meta.build WHERE complete) = 1 THEN 0 ELSE 1 END",
@@ -71,14 +80,8 @@ CHECKS: tuple[Check, ...] = (
           "one forecast per run, item and day",
           _distinct_hashes("gold.fact_forecast", 'item_id, "date", model_version, generated_at, source, dataset_id')),
     Check("reorder_status_key", "error", _unique("gold.reorder_status", "item_id"), "one reorder row per item"),
-    Check("requisition_item_exists", "error", _fk("gold.fact_requisition", "item_id", "gold.dim_item", "item_id"),
-          "every requisition's item is in gold.dim_item"),
-    Check("requisition_depot_exists", "error", _fk("gold.fact_requisition", "depot", "gold.dim_depot", "depot"),
-          "every requisition's depot is in gold.dim_depot"),
-    Check("requisition_supplier_exists", "error", _fk("gold.fact_requisition", "supplier", "gold.dim_supplier", "supplier"),
-          "every requisition's supplier is in gold.dim_supplier"),
-    Check("requisition_date_exists", "error", _fk("gold.fact_requisition", "request_date", "gold.dim_date", '"date"'),
-          "every request date is in gold.dim_date"),
+    *(Check(name, "error", _fk("gold.fact_requisition", col, dim, dim_col), what)
+      for name, (col, dim, dim_col, what) in REQUISITION_FKS.items()),
     Check("stock_item_exists", "error", _fk("gold.fact_stock", "item_id", "gold.dim_item", "item_id"),
           "every stock row's item is in gold.dim_item"),
     Check("forecast_item_exists", "warn", _fk("gold.fact_forecast", "item_id", "gold.dim_item", "item_id"),
@@ -133,6 +136,21 @@ def new_keys_check(inserted: str) -> str:
                  f"(SELECT requisition_key FROM {t} WHERE {inserted}) GROUP BY ALL HAVING count(*) > 1)",
                  f"SELECT count(*) FROM {t} WHERE ({inserted}) AND "
                  "(requisition_key IS NULL OR item_id IS NULL OR quantity IS NULL)")
+
+
+def new_refs_check(name: str, inserted: str) -> str:
+    """A REQUISITION_FKS check over the rows meeting `inserted` only (the others passed it against a
+    dimension holding no more keys than this one)."""
+    col, dim, dim_col, _ = REQUISITION_FKS[name]
+    return (f"SELECT count(*) FROM gold.fact_requisition t WHERE ({inserted}) AND t.{col} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {dim} d WHERE d.{dim_col} = t.{col})")
+
+
+def dimension_kept_keys(name: str) -> str:
+    """How many of the serving version's keys (attached as prev) of a REQUISITION_FKS check's dimension
+    this one lacks (0: it holds every one of them)."""
+    _, dim, dim_col, _ = REQUISITION_FKS[name]
+    return f"SELECT count(*) FROM (SELECT {dim_col} FROM prev.{dim} EXCEPT SELECT {dim_col} FROM {dim})"
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, skip: tuple[str, ...] = (), held: dict[str, str] | None = None,

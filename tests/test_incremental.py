@@ -17,6 +17,7 @@ from conftest import STOCK_HEADER, make_site, stock_snapshot, write_export
 from helpers import lake_lines, one, warehouse
 
 from nova_pipeline.build import build
+from nova_pipeline.checks import REQUISITION_FKS
 from nova_pipeline.config import load_config
 from nova_pipeline.demo import ESTOQUE, FORECAST, SUPRIMENTOS, demo_file
 from nova_pipeline.silver import SilverStore, served_by_bronze
@@ -814,18 +815,65 @@ def test_the_requisition_key_check_is_held_or_narrowed_to_the_lines_inserted(tmp
         with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
             return con.execute("SELECT detail FROM meta.checks WHERE name = 'fact_requisition_key' AND passed").fetchone()[0]
 
+    def references() -> set[str]:
+        with duckdb.connect(str(cfg.warehouse / "current.duckdb"), read_only=True) as con:
+            return {d for (d,) in con.execute("SELECT detail FROM meta.checks WHERE name IN ("
+                                              + ", ".join(f"'{n}'" for n in REQUISITION_FKS) + ") AND passed").fetchall()}
+
     assert "held" not in detail()  # the first build checks
+    assert all("held" not in d for d in references()) and len(references()) == 4
     stock_snapshot(cfg.source.parent, "31/10/2025", "010090", "3")  # the window moves on: lines deleted only
     assert build(cfg).outcome == "published"
     assert detail().endswith("(held: v1's lines less some; passed there)")
+    # the references too: the dimensions kept every key (a stock snapshot adds to them)
+    assert {d.split(" (")[1] for d in references()} == {"held: v1's lines less some, and every key they found; passed there)"}
     lines = demo_file(SUPRIMENTOS).read_bytes().decode("cp1252").splitlines()
     fields = lines[-1].split(";")
     fields[8] = "99999991"  # a new request number: a new line
     write_export(cfg.source.parent / "landing" / "suprimentos_extra.csv", [";".join(fields)], header=lines[0])
     assert build(cfg).outcome == "published"
     assert detail().endswith("(the lines new since v2 against all; the others passed there)")
+    assert {d.split(" (")[1] for d in references()} == {
+        "the lines new since v2; the others passed there, and every key they found is kept)"}
     full_cfg = _full_copy(cfg, tmp_path / "copy")
     assert assert_same_warehouse(cfg.warehouse / "current.duckdb", full_cfg.warehouse / "current.duckdb") >= 20
+
+
+def test_a_reference_check_is_held_only_while_its_dimension_keeps_every_key(tmp_path):
+    """build.held_checks holds a reference check of gold.fact_requisition (nothing inserted) only when the
+    dimension still holds every key of the serving version's; one that lost a key is run whole. The
+    narrowed check (lines inserted) counts an inserted line whose key the dimension lacks, not an old one."""
+    from nova_pipeline.build import held_checks
+    from nova_pipeline.checks import new_refs_check, run_checks
+    from nova_pipeline.silver import MergeResult
+
+    cfg = make_site(tmp_path / "site", with_data=True)
+    assert build(cfg).outcome == "published"
+    served = cfg.warehouse / "current.duckdb"
+    work = tmp_path / "work.duckdb"
+    shutil.copy(served, work)
+    with duckdb.connect(str(work)) as con:
+        con.execute(f"ATTACH '{served}' AS prev (READ_ONLY)")
+        depot = con.execute("SELECT depot FROM gold.fact_requisition WHERE depot IS NOT NULL LIMIT 1").fetchone()[0]
+        held, narrowed = held_checks(con, MergeResult(1, {}, False, lines_inserted="false"))
+        assert set(held) == {"fact_requisition_key", *REQUISITION_FKS} and narrowed == {}
+        con.execute("DELETE FROM gold.dim_depot WHERE depot = ?", [depot])  # the dimension lost a key
+        held, narrowed = held_checks(con, MergeResult(1, {}, False, lines_inserted="false"))
+        assert "requisition_depot_exists" not in held and "requisition_item_exists" in held
+        found = {r[0]: r for r in run_checks(con, held=held, narrowed=narrowed)}
+        assert found["requisition_depot_exists"][2] is False  # run whole: the lines of that depot count
+        held, narrowed = held_checks(con, MergeResult(1, {}, False, lines_inserted="source_file = 'new.csv'"))
+        assert held == {} and "requisition_depot_exists" not in narrowed and "requisition_item_exists" in narrowed
+        # the narrowed check: an inserted line without its item counts; an old line without it does not
+        con.execute("INSERT INTO gold.fact_requisition SELECT * REPLACE ('old.csv' AS source_file, 'NO-SUCH-ITEM' AS item_id) "
+                    "FROM gold.fact_requisition LIMIT 1")
+        only_new = {"requisition_item_exists": (new_refs_check("requisition_item_exists", "source_file = 'new.csv'"), "new")}
+        assert {r[0]: r[2] for r in run_checks(con, narrowed=only_new)}["requisition_item_exists"] is True
+        con.execute("INSERT INTO gold.fact_requisition SELECT * REPLACE ('new.csv' AS source_file, 'NO-SUCH-ITEM' AS item_id, "
+                    "md5('y') AS requisition_key) FROM gold.fact_requisition LIMIT 1")
+        found = {r[0]: r for r in run_checks(con, narrowed=only_new)}
+        assert found["requisition_item_exists"][3].startswith("1 offending row(s)")
+        assert {r[0]: r for r in run_checks(con)}["requisition_item_exists"][3].startswith("2 offending row(s)")
 
 
 def test_the_narrowed_key_check_finds_a_new_line_whose_key_an_old_line_holds(tmp_path):
