@@ -70,9 +70,9 @@ def carry_replay(con, lake: Lake, replay_inputs: str, full: bool) -> bool:
 
 # The replay's cumulative sums of daily demand (replay_cum) are kept in the lake between builds: they
 # depend on each item's demand only (their first day aside, which only has to come before every day the
-# replay and stock health look up), so a stock snapshot or a forecast, which moves the as-of date and
-# with it every review point, reads them instead of summing the history again (1.0-1.4 s at 10,000,000
-# lines), and a supplies export sums only the items it requests.
+# replay looks up), so a stock snapshot or a forecast, which moves the as-of date and with it every
+# review point, reads them instead of summing the history again (1.0-1.4 s at 10,000,000 lines), and a
+# supplies export reads and sums only the items it replays again.
 CUM_DIR = "replay_cache"
 CUM_FORMAT = "1"       # change when what the file holds changes
 REBASE_DAYS = 35       # sums starting more than this before the replay's oldest day are made again
@@ -144,9 +144,11 @@ def run_replay(con, lake: Lake, r: dict, reuse: bool, cum: dict) -> dict:
     reads only the kept file's footer: a file damaged inside (a page that does not decode) fails the
     statement that reads its sums. Then the file is removed, what the script made so far is dropped,
     and the replay runs again summing every item, as it does without a file (the log says so)."""
+    health_from = con.execute("SELECT min(position_date) - ?::INTEGER FROM silver.stock", [r["history_days"]]).fetchone()[0]
+
     def params(c: dict) -> dict:
         return {"history_days": r["history_days"], "replay_weeks": r["replay_weeks"], "reuse_replay": reuse,
-                "cum_from": c["cum_from"], "cum_cached": c["cum_cached"]}
+                "cum_from": c["cum_from"], "cum_cached": c["cum_cached"], "health_from": health_from}
     try:
         run_script(con, "replay", params(cum))
         return cum

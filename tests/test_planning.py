@@ -325,9 +325,9 @@ def test_stock_health_per_snapshot_matches_the_files(tui_site):
 
 @pytest.mark.parametrize("replay_weeks", [1, 52])
 def test_stock_health_is_the_same_however_far_the_replay_reaches(tmp_path, replay_weeks):
-    """Stock health reuses the replay's cumulative demand when that reaches back to the oldest snapshot's
-    window, and computes its own otherwise: with a snapshot 60 days old, a 1-week replay takes the
-    second way, a 52-week one the first, and both equal the unbounded replay (replay_weeks = 0)."""
+    """Stock health sums the daily demand of its snapshots' windows itself, whatever the replay reads:
+    with a snapshot 60 days old (before a 1-week replay's oldest day, within a 52-week one's), both
+    equal the unbounded replay (replay_weeks = 0)."""
     from conftest import make_site, stock_snapshot
     from nova_pipeline.build import build
     from nova_pipeline.config import load_config
