@@ -14,7 +14,7 @@ import duckdb
 
 from . import carry, facts, meta, publish
 from .bronze import Lake, atomic_write
-from .checks import REQUISITION_FKS, blocking_failures, dimension_kept_keys, new_keys_check, new_refs_check, run_checks
+from .checks import REQUISITION_FKS, blocking_failures, dimension_lost_keys, new_keys_check, new_refs_check, run_checks
 from .config import Config
 from .db import connect, insert_rows, run_script, size_bytes, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
@@ -268,7 +268,7 @@ def held_checks(con, merged: MergeResult) -> tuple[dict[str, str], dict[str, tup
                                                 f"the lines new since v{version} against all; the others passed there")
     for name in REQUISITION_FKS:
         try:
-            kept = name in passed and con.execute(dimension_kept_keys(name)).fetchone()[0] == 0
+            kept = name in passed and con.execute(dimension_lost_keys(name)).fetchone()[0] == 0
         except duckdb.Error:  # a serving version without that dimension
             kept = False
         if not kept:

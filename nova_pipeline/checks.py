@@ -146,7 +146,7 @@ def new_refs_check(name: str, inserted: str) -> str:
             f"(SELECT 1 FROM {dim} d WHERE d.{dim_col} = t.{col})")
 
 
-def dimension_kept_keys(name: str) -> str:
+def dimension_lost_keys(name: str) -> str:
     """How many of the serving version's keys (attached as prev) of a REQUISITION_FKS check's dimension
     this one lacks (0: it holds every one of them)."""
     _, dim, dim_col, _ = REQUISITION_FKS[name]
