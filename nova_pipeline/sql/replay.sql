@@ -20,12 +20,9 @@ SELECT row_number() OVER (ORDER BY item_id)::INTEGER AS ik, item_id, as_of, lead
        NOT $reuse_replay OR item_id IN (SELECT item_id FROM replay_redo) AS redo
 FROM gold.reorder_status;
 
--- oldest: the replay's first look-up day is after it; cum_from: the cumulative sums start the day after
--- it (the replay's oldest day, or an earlier one when they come from the lake)
+-- first_day: the supplies data's first day (a review point's window starts on it or after)
 CREATE TEMP TABLE replay_bounds AS
-SELECT (SELECT min(first_d) FROM sum_req_item) AS first_day,
-       CASE WHEN $replay_weeks > 0 THEN (SELECT as_of FROM as_of) - 7 * $replay_weeks - $history_days - 1 END AS oldest,
-       CAST($cum_from AS DATE) AS cum_from;
+SELECT (SELECT min(first_d) FROM sum_req_item) AS first_day;
 
 -- The cumulative sums of daily demand of the items replayed: the lake's, but for the items summed here
 -- (sum_req_demand has one row per item and day: its partitions are months of the day). Every stocked
@@ -37,7 +34,7 @@ UNION ALL
 SELECT ik, "date", sum(q) OVER w AS c1, sum(q * q) OVER w AS c2
 FROM (SELECT i.ik, d."date", d.quantity AS q
       FROM sum_req_demand d JOIN replay_items i USING (item_id)
-      -- the parameter, not replay_bounds: a constant reaches the lake's files and skips the older months
+      -- a parameter, a constant: it reaches the lake's files and skips the older months
       WHERE (CAST($cum_from AS DATE) IS NULL OR d."date" > CAST($cum_from AS DATE))
         AND (NOT $cum_cached OR (i.redo AND i.item_id IN (SELECT item_id FROM cum_stale))))
 WINDOW w AS (PARTITION BY ik ORDER BY "date" ROWS UNBOUNDED PRECEDING);
