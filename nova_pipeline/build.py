@@ -257,28 +257,24 @@ def held_checks(con, merged: MergeResult) -> tuple[dict[str, str], dict[str, tup
         passed = {n for (n,) in con.execute("SELECT name FROM prev.meta.checks WHERE passed").fetchall()}
     except duckdb.Error:
         return {}, {}
-    held: dict[str, str] = {}
-    narrowed: dict[str, tuple[str, str]] = {}
-    nothing_new = merged.lines_inserted == "false"
+    inserted = merged.lines_inserted
+    # check -> (why it is held when nothing was inserted, its SELECT over the inserted rows, why that)
+    eligible: dict[str, tuple[str, str, str]] = {}
     if "fact_requisition_key" in passed:
-        if nothing_new:
-            held["fact_requisition_key"] = f"held: v{version}'s lines less some; passed there"
-        else:
-            narrowed["fact_requisition_key"] = (new_keys_check(merged.lines_inserted),
-                                                f"the lines new since v{version} against all; the others passed there")
-    for name in REQUISITION_FKS:
+        eligible["fact_requisition_key"] = (f"held: v{version}'s lines less some; passed there", new_keys_check(inserted),
+                                            f"the lines new since v{version} against all; the others passed there")
+    for name in (n for n in REQUISITION_FKS if n in passed):
         try:
-            kept = name in passed and con.execute(dimension_lost_keys(name)).fetchone()[0] == 0
+            kept = con.execute(dimension_lost_keys(name)).fetchone()[0] == 0
         except duckdb.Error:  # a serving version without that dimension
             kept = False
-        if not kept:
-            continue
-        if nothing_new:
-            held[name] = f"held: v{version}'s lines less some, and every key they found; passed there"
-        else:
-            narrowed[name] = (new_refs_check(name, merged.lines_inserted),
+        if kept:
+            eligible[name] = (f"held: v{version}'s lines less some, and every key they found; passed there",
+                              new_refs_check(name, inserted),
                               f"the lines new since v{version}; the others passed there, and every key they found is kept")
-    return held, narrowed
+    if inserted == "false":
+        return {n: why for n, (why, _, _) in eligible.items()}, {}
+    return {}, {n: (sql, why) for n, (_, sql, why) in eligible.items()}
 
 
 # Small silver tables are copied into each version (analysts read them there); silver.requisition,

@@ -29,16 +29,22 @@ def _distinct_hashes(table: str, key: str) -> str:
     return f"SELECT count(*) - count(DISTINCT hash({key})) FROM {table}"
 
 
-def _not_null(table: str, cols: str) -> str:
-    return f"SELECT count(*) FROM {table} WHERE " + " OR ".join(f"{c} IS NULL" for c in cols.split(", "))
+def _within(rows: str | None) -> str:
+    return f"({rows}) AND " if rows else ""
+
+
+def _not_null(table: str, cols: str, rows: str | None = None) -> str:
+    """Rows (of those meeting `rows`) with a NULL in any of cols."""
+    return f"SELECT count(*) FROM {table} WHERE {_within(rows)}(" + " OR ".join(f"{c} IS NULL" for c in cols.split(", ")) + ")"
 
 
 def _both(a: str, b: str) -> str:
     return f"SELECT ({a}) + ({b})"
 
 
-def _fk(table: str, col: str, dim: str, dim_col: str) -> str:
-    return (f"SELECT count(*) FROM {table} t WHERE t.{col} IS NOT NULL AND NOT EXISTS "
+def _fk(table: str, col: str, dim: str, dim_col: str, rows: str | None = None) -> str:
+    """Rows (of those meeting `rows`) whose col is not a key of dim."""
+    return (f"SELECT count(*) FROM {table} t WHERE {_within(rows)}t.{col} IS NOT NULL AND NOT EXISTS "
             f"(SELECT 1 FROM {dim} d WHERE d.{dim_col} = t.{col})")
 
 
@@ -48,7 +54,8 @@ def _null_share(table: str, col: str, limit: float = 0.01) -> str:
             f"THEN count(*) FILTER (WHERE {col} IS NULL) ELSE 0 END FROM {table}")
 
 
-# gold.fact_requisition's references: check -> (its column, the dimension, the dimension's key, what it checks)
+# gold.fact_requisition's columns that are never NULL, and its references: check -> (its column, the dimension, the dimension's key, what it checks)
+REQUISITION_PRESENT = "requisition_key, item_id, quantity"
 REQUISITION_FKS: dict[str, tuple[str, str, str, str]] = {
     "requisition_item_exists": ("item_id", "gold.dim_item", "item_id", "every requisition's item is in gold.dim_item"),
     "requisition_depot_exists": ("depot", "gold.dim_depot", "depot", "every requisition's depot is in gold.dim_depot"),
@@ -68,10 +75,10 @@ CHECKS: tuple[Check, ...] = (
     Check("dim_date_key", "error", _unique("gold.dim_date", '"date"'), "gold.dim_date.date is unique"),
     Check("fact_requisition_key", "error",
           _both(_unique("gold.fact_requisition", "requisition_key"),
-                _not_null("gold.fact_requisition", "requisition_key, item_id, quantity")),
+                _not_null("gold.fact_requisition", REQUISITION_PRESENT)),
           "gold.fact_requisition: key unique, item and quantity present",
           _both(_distinct_hashes("gold.fact_requisition", "requisition_key"),
-                _not_null("gold.fact_requisition", "requisition_key, item_id, quantity"))),
+                _not_null("gold.fact_requisition", REQUISITION_PRESENT))),
     Check("fact_stock_key", "error", _unique("gold.fact_stock", "position_date, depot, item_id"),
           "one stock row per snapshot date, depot and item",
           _distinct_hashes("gold.fact_stock", "position_date, depot, item_id")),
@@ -134,16 +141,14 @@ def new_keys_check(inserted: str) -> str:
     t = "gold.fact_requisition"
     return _both(f"SELECT count(*) FROM (SELECT requisition_key FROM {t} WHERE requisition_key IN "
                  f"(SELECT requisition_key FROM {t} WHERE {inserted}) GROUP BY ALL HAVING count(*) > 1)",
-                 f"SELECT count(*) FROM {t} WHERE ({inserted}) AND "
-                 "(requisition_key IS NULL OR item_id IS NULL OR quantity IS NULL)")
+                 _not_null(t, REQUISITION_PRESENT, inserted))
 
 
 def new_refs_check(name: str, inserted: str) -> str:
     """A REQUISITION_FKS check over the rows meeting `inserted` only (the others passed it against a
     dimension holding no more keys than this one)."""
     col, dim, dim_col, _ = REQUISITION_FKS[name]
-    return (f"SELECT count(*) FROM gold.fact_requisition t WHERE ({inserted}) AND t.{col} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {dim} d WHERE d.{dim_col} = t.{col})")
+    return _fk("gold.fact_requisition", col, dim, dim_col, inserted)
 
 
 def dimension_lost_keys(name: str) -> str:
