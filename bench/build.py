@@ -20,6 +20,7 @@ NOVA_BENCH_SIZES=1000000,10000000 (default) and NOVA_BENCH_RUNS=3 change what is
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -57,8 +58,9 @@ def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
     return float(wall), int(kb) / 1024
 
 
-def in_turns(runs: int, commands: dict) -> dict[str, tuple[float, float, list[float]]]:
-    """Each command (name -> i -> argv) once per turn, in order, `runs` turns: (median wall, max RSS, walls)."""
+def in_turns(runs: int, commands: dict, after: dict | None = None) -> dict[str, tuple[float, float, list[float]]]:
+    """Each command (name -> i -> argv) once per turn, in order, `runs` turns: (median wall, max RSS, walls).
+    after: name -> a function called once that command's run ended (to read what it left)."""
     walls: dict[str, list[float]] = {name: [] for name in commands}
     rss: dict[str, list[float]] = {name: [] for name in commands}
     for i in range(runs):
@@ -66,7 +68,24 @@ def in_turns(runs: int, commands: dict) -> dict[str, tuple[float, float, list[fl
             w, r = measured(*make_cmd(i))
             walls[name].append(w)
             rss[name].append(r)
+            (after or {}).get(name, lambda: None)()
     return {name: (statistics.median(walls[name]), max(rss[name]), walls[name]) for name in commands}
+
+
+class StageTimes:
+    """The stages of the builds measured (each run's last_build.json), for the line saying where the
+    time went: the median of each stage over the runs, and what the process spent outside the build."""
+
+    def __init__(self, site: Path):
+        self.site, self.runs = site, []
+
+    def read(self) -> None:
+        self.runs.append(json.loads((self.site / "warehouse" / "last_build.json").read_text())["stages"])
+
+    def summary(self, walls: list[float]) -> str:
+        stages = {k: statistics.median(r.get(k, 0.0) for r in self.runs) for k in self.runs[0]}
+        outside = statistics.median(w - sum(r.values()) for w, r in zip(walls, self.runs))
+        return ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + f"; {outside:.2f} s starting and ending the process"
 
 
 def ratio(walls: list[float], against: list[float]) -> float:
@@ -142,7 +161,9 @@ def main() -> int:
                 return ([*pipeline, "--config", str(site_with(tmp / name, [export, stock]) / "config.toml"), "build"],)
 
             # pandas needs 8.5 GB and a minute at 10M: run once there, outside the turns (no budget against it)
-            turns = in_turns(runs, {"floor": floor_cmd, **({} if big else {"pandas": pandas_cmd}), "nova": full_cmd})
+            stages = StageTimes(tmp / f"nova{lines}")
+            turns = in_turns(runs, {"floor": floor_cmd, **({} if big else {"pandas": pandas_cmd}), "nova": full_cmd},
+                             after={"nova": stages.read})
             (tmp / "floor.duckdb").unlink(missing_ok=True)
             floor, floor_rss, fw = turns["floor"]
             nova, nova_rss, nw = turns["nova"]
@@ -155,6 +176,7 @@ def main() -> int:
             line("plain pandas pipeline (bench/pandas_reference.py)", f"{pandas:6.2f} s {pandas_rss:6.0f} MiB",
                  f"runs {', '.join(f'{w:.1f}' for w in pw)}")
             line("nova-pipeline build, full", f"{nova:6.2f} s {nova_rss:6.0f} MiB", f"runs {', '.join(f'{w:.1f}' for w in nw)}")
+            line("  where its time went (s, medians; meta.build_stages)", "", stages.summary(nw))
             to_floor = ratio(nw, fw)
             line("  ratio to the floor (median of the turns)", f"{to_floor:6.2f} x",
                  f"turns {per_turn(nw, fw)}; budget <= {5 if big else 2}x",
@@ -210,7 +232,8 @@ def main() -> int:
                         return ([*pipeline, "--config", str(site / "config.toml"), "build"],)
                     # each turn loads the 10M export bare right before the drop's build, so the ratio pairs
                     # runs minutes apart at most (this machine's floor drifted 9.3-12.2 s between runs)
-                    paired = in_turns(runs, {"floor": floor_cmd, "drop": incremental})
+                    drop_stages = StageTimes(tmp / "inc")
+                    paired = in_turns(runs, {"floor": floor_cmd, "drop": incremental}, after={"drop": drop_stages.read})
                     (tmp / "floor.duckdb").unlink(missing_ok=True)
                     wall, rss, ws = paired["drop"]
                     fws = paired["floor"][2]
@@ -221,6 +244,7 @@ def main() -> int:
                          f"= {share:.2f}x the floor's load of these lines, turn by turn ({per_turn(ws, fws)}; floor "
                          f"{statistics.median(fws):.2f} s); budget <= 5 s and <= 0.5x, <= 1024 MiB",
                          wall <= 5 and share <= 0.5 and rss <= 1024)
+                    line("      where its time went (s, medians)", "", drop_stages.summary(ws))
             shutil.rmtree(data)
             for p in tmp.iterdir():
                 if p.is_dir():

@@ -39,6 +39,7 @@ class BuildResult:
     checks: list[tuple] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None  # outcome failed: the error's first line
+    stages: dict[str, float] = field(default_factory=dict)  # Stages.seconds of a build that got that far
 
     @property
     def message(self) -> str:
@@ -73,6 +74,24 @@ def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = froz
         raise exc
 
 
+class Stages:
+    """Wall seconds of a build's stages in the order they ran (meta.build_stages, last_build.json, the
+    event=build_stages line): where a slow build spent its time, without a profiler."""
+
+    def __init__(self, started: float):
+        self.seconds: dict[str, float] = {}
+        self._since = started
+
+    def mark(self, stage: str) -> None:
+        """`stage` ended now: the time since the previous mark (or the build's start) is its."""
+        now = time.monotonic()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._since, 3)
+        self._since = now
+
+    def line(self) -> str:
+        return " ".join(f"{k}={v:.2f}" for k, v in self.seconds.items())
+
+
 @dataclass
 class Where:
     """The folder a build is writing in, to name it in errors that name none (ENOSPC on write)."""
@@ -92,6 +111,7 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
         SilverStore(lake.root).clean()
         temp = publish.temp_file(cfg.warehouse)
         con = _connect(cfg, lake)  # in memory: landing, and whether anything is new
+        stages = Stages(started)
         try:
             new, waiting = land_new_drops(con, cfg, lake, progress, hold)
             previous = publish.current_version(cfg.warehouse)
@@ -106,15 +126,18 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
             version = publish.next_version(cfg.warehouse)
             where.path = temp
             # the serving version's copy, when its requisition lines can be carried over (facts.py)
+            stages.mark("land")
             copied = None if full else facts.copy_previous(cfg.warehouse, previous, temp)
             con = _connect(cfg, lake, temp)
             if copied:
                 facts.clear_copy(con, keep=carry.gold_tables())
             attach_previous(con, cfg.warehouse, previous)
-            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full, copied)
+            stages.mark("copy")
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full, copied, stages)
             con.execute("CHECKPOINT")
             con.close()
-            result = BuildResult("published", version, new, checks)
+            stages.mark("write")
+            result = BuildResult("published", version, new, checks, stages=stages.seconds)
             if blocking_failures(checks):
                 _discard(temp)
                 result.outcome, result.version = "blocked", previous
@@ -126,9 +149,11 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
             publish.finalize(temp, cfg.warehouse, version)
             publish.apply_retention(cfg.warehouse, cfg.get("publish", "retention"))
             progress("publish", 1, 1)
+            stages.mark("publish")
             result.seconds = time.monotonic() - started
             _write_last_build(cfg.warehouse, result, started)
             log.info("event=published version=%d new_drops=%d seconds=%.2f", version, len(new), result.seconds)
+            log.info("event=build_stages version=%d %s", version, stages.line())
             return result
         finally:
             try:
@@ -179,8 +204,11 @@ def attach_previous(con, warehouse: Path, previous: int | None) -> tuple[set[str
 
 
 def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
-             waiting: list[dict] = (), full: bool = False, copied: facts.Previous | None = None):
-    """Rebuild silver, gold and meta inside the temp file; return the check results."""
+             waiting: list[dict] = (), full: bool = False, copied: facts.Previous | None = None,
+             stages: Stages | None = None):
+    """Rebuild silver, gold and meta inside the temp file; return the check results. `stages` (kept in
+    meta.build_stages) is marked as silver, gold, the replay and the checks end."""
+    stages = stages or Stages(time.monotonic())
     steps = 5
     progress("build", 0, steps)
     con.execute("CREATE SCHEMA meta")
@@ -195,6 +223,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     progress("build", 1, steps)
     merged = merge_silver(con, lake, version, full, progress, cfg.values["reorder"]["history_days"], copied)
     run_script(con, "silver")
+    stages.mark("silver")
     progress("build", 2, steps)
     meta.holiday_calendar(con)
     con.execute("CREATE TEMP TABLE previous_status (item_id VARCHAR, status VARCHAR, suggested_order_qty DOUBLE, "
@@ -217,11 +246,13 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         "order_change_share": r["order_change_share"], "replay_weeks": r["replay_weeks"], "has_previous": previous is not None and meta.has_prev(con),
     }, copy_used=copied is not None and not full, partitions=merged.views,
         by_item=not (full or merged.full) and touched_items(con, lake))
+    stages.mark("gold")
     inputs = replay_inputs(con, r)
     reuse = carry_replay(con, lake, inputs, full or merged.full)
     cum = prepare_cum(con, lake, r, full or merged.full)
     cum = run_replay(con, lake, r, reuse, cum)
     record_cum(con, lake, version, cum)
+    stages.mark("replay")
     progress("build", 3, steps)
     meta.write_meta(con, cfg, version, previous, n_new, inputs)
     progress("build", 4, steps)
@@ -229,6 +260,8 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     results = run_checks(con, skip=("build_complete",), held=held, narrowed=narrowed)
     insert_rows(con, "meta.checks", results)
     meta.append_history(con, version, n_new, results)
+    stages.mark("checks")
+    meta.write_stages(con, stages.seconds)
     # The completeness marker: the last write of the build.
     con.execute("UPDATE meta.build SET complete = true")
     if meta.has_prev(con):
@@ -354,7 +387,7 @@ def validate_file(path: Path) -> None:
 def _write_last_build(warehouse: Path, result: BuildResult, started: float) -> None:
     data = {"outcome": result.outcome, "version": result.version, "at": datetime.now(timezone.utc).isoformat(),
             "error": result.error, "retry_at": None,
-            "seconds": round(time.monotonic() - started, 3), "new_drops": result.new_drops,
+            "seconds": round(time.monotonic() - started, 3), "stages": result.stages, "new_drops": result.new_drops,
             "failed_checks": [c[0] for c in blocking_failures(result.checks)]}
     atomic_write(warehouse / LAST_BUILD, json.dumps(data, default=str, indent=1))
 

@@ -335,6 +335,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "stockouts": "items in stockout in that version (NULL in versions built before this was kept)",
         "below_reorder": "items below their reorder point in that version", "ok": "items ok in that version",
     }),
+    "meta.build_stages": ("Where this build's time went: the wall seconds of each stage up to its checks, in the "
+                          "order they ran (writing and publishing the file come after; `last_build.json` and the "
+                          "event=build_stages log line have every stage).", {
+        "step": "order of the stage (1 first)",
+        "stage": "land (hash and land new drops in bronze), copy (copy the serving version's file to carry its "
+                 "tables), silver (merge silver, make the summaries), gold (gold tables), replay (service replay, "
+                 "forecast accuracy, stock health), checks (meta tables and quality checks)",
+        "seconds": "wall seconds",
+    }),
     "meta.tables": ("This catalogue: every table and column with its meaning.", {
         "schema_name": "schema", "table_name": "table", "column_name": "column (NULL for the table itself)",
         "data_type": "DuckDB type", "description": "meaning",

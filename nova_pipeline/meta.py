@@ -74,7 +74,14 @@ def write_meta(con, cfg: Config, version: int, previous: int | None, n_new: int,
     con.execute("CREATE TABLE meta.sources (kind VARCHAR, label VARCHAR, folder VARCHAR, pattern VARCHAR, freshness_hours INTEGER)")
     insert_rows(con, "meta.sources",
                 [(s.kind, s.label, s.folder, s.pattern, cfg.values["freshness"][f"{s.kind}_hours"]) for s in SOURCES])
+    con.execute("CREATE TABLE meta.build_stages (step INTEGER, stage VARCHAR, seconds DOUBLE)")  # write_stages
     insert_rows(con, "meta.tables", catalog_rows(con))
+
+
+def write_stages(con, seconds: dict[str, float]) -> None:
+    """meta.build_stages: the wall seconds of this build's stages up to its checks, in order (writing the
+    file and publishing it come after; last_build.json has them)."""
+    insert_rows(con, "meta.build_stages", [(i, k, v) for i, (k, v) in enumerate(seconds.items(), 1)])
 
 
 def append_history(con, version: int, n_new: int, results) -> None:

@@ -162,6 +162,8 @@ def status_text(cfg: Config) -> str:
             if info.get("retry_at"):
                 extra += f" (daemon retries at {plant_time(info['retry_at'])})"
             lines.append(f"last build  {info['outcome']} at {plant_time(info['at'])} ({info.get('seconds', '?')} s){extra}")
+            if info.get("stages"):
+                lines.append("  stages    " + ", ".join(f"{k} {v:.2f} s" for k, v in info["stages"].items()))
         passed, total = con.execute("SELECT count(*) FILTER (WHERE passed), count(*) FROM meta.checks").fetchone()
         lines.append(f"checks      {passed}/{total} passed")
         for name, severity, detail in con.execute(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from contextlib import contextmanager
 import shutil
@@ -59,6 +60,19 @@ def lock_holder(warehouse: Path):
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nova_pipeline", *args], capture_output=True, text=True,
                           cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@pytest.fixture(autouse=True)
+def _nova_logging_restored():
+    """cli.main() sets the "nova" logger up for its process: a handler on that test's stderr and no
+    propagation to the root logger. Called in-process by a test, it must not stay for the next test on the
+    worker, whose caplog would then see no line at all (and whose lines would go to a closed stream)."""
+    nova = logging.getLogger("nova")
+    handlers, propagate, level = nova.handlers[:], nova.propagate, nova.level
+    yield
+    nova.handlers[:] = handlers
+    nova.propagate = propagate
+    nova.setLevel(level)
 
 
 @pytest.fixture

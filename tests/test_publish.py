@@ -1,5 +1,7 @@
 """Publishing: atomic versions, retention, blocked builds, SIGKILL at any point, readers through publishes."""
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +38,27 @@ def test_versions_are_numbered_and_current_is_a_symlink(demo_site):
         assert str(one(con, "SELECT as_of FROM meta.build")) == "2025-11-01"
         assert one(con, "SELECT count(*) FROM meta.build_history") == 2
     assert not list(demo_site.warehouse.glob(".building-*"))
+
+
+def test_a_build_says_where_its_time_went(demo_site):
+    """meta.build_stages holds each stage up to the checks, in order; last_build.json (and `status`) every
+    stage, writing and publishing the file too, and together they are the build's time."""
+    first = build(demo_site)
+    _snapshot(demo_site, 1)
+    second = build(demo_site)  # carries the serving version's tables: its copy is a stage of its own
+    inside = ["land", "copy", "silver", "gold", "replay", "checks"]
+    for result in (first, second):
+        with warehouse(demo_site, demo_site.warehouse / f"nova_v{result.version:06d}.duckdb") as con:
+            rows = con.execute("SELECT step, stage, seconds FROM meta.build_stages ORDER BY step").fetchall()
+        assert [(step, stage) for step, stage, _ in rows] == list(enumerate(inside, 1))
+        assert all(s >= 0 for *_, s in rows) and sum(s for *_, s in rows) <= result.seconds
+        assert list(result.stages) == inside + ["write", "publish"]
+        assert abs(sum(result.stages.values()) - result.seconds) < 0.05
+    assert second.stages["copy"] > 0
+    last = json.loads((demo_site.warehouse / "last_build.json").read_text())
+    assert last["stages"] == second.stages
+    out = run_cli("--config", str(demo_site.source), "status").stdout
+    assert re.search(r"stages +land \d+\.\d\d s, copy \d+\.\d\d s, silver .*, publish \d+\.\d\d s", out), out
 
 
 def test_retention_keeps_the_newest_versions(demo_site):
