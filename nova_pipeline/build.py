@@ -125,8 +125,8 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
                 return result
             version = publish.next_version(cfg.warehouse)
             where.path = temp
-            # the serving version's copy, when its requisition lines can be carried over (facts.py)
             stages.mark("land")
+            # the serving version's copy, when its requisition lines can be carried over (facts.py)
             copied = None if full else facts.copy_previous(cfg.warehouse, previous, temp)
             con = _connect(cfg, lake, temp)
             if copied:
