@@ -14,12 +14,12 @@ import duckdb
 
 from . import carry, facts, meta, publish
 from .bronze import Lake, atomic_write
-from .checks import REQUISITION_FKS, blocking_failures, dimension_lost_keys, new_keys_check, new_refs_check, run_checks
+from .checks import blocking_failures, held_checks, run_checks
 from .config import Config
 from .db import connect, insert_rows, run_script, size_bytes, sql_path
 from .errors import BuildLocked, ChecksFailed, WarehouseError
 from .ingest import land_new_drops
-from .progress import Progress, silent
+from .progress import Progress, Stages, silent
 from .changed import touched_items
 from .replay import carry_replay, prepare_cum, record_cum, replay_inputs, run_replay
 from .silver import MergeResult, SilverStore
@@ -74,24 +74,6 @@ def build(cfg: Config, progress: Progress = silent, hold: frozenset[Path] = froz
         raise exc
 
 
-class Stages:
-    """Wall seconds of a build's stages in the order they ran (meta.build_stages, last_build.json, the
-    event=build_stages line): where a slow build spent its time, without a profiler."""
-
-    def __init__(self, started: float):
-        self.seconds: dict[str, float] = {}
-        self._since = started
-
-    def mark(self, stage: str) -> None:
-        """`stage` ended now: the time since the previous mark (or the build's start) is its."""
-        now = time.monotonic()
-        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._since, 3)
-        self._since = now
-
-    def line(self) -> str:
-        return " ".join(f"{k}={v:.2f}" for k, v in self.seconds.items())
-
-
 @dataclass
 class Where:
     """The folder a build is writing in, to name it in errors that name none (ENOSPC on write)."""
@@ -133,7 +115,7 @@ def _build(cfg: Config, progress: Progress, hold: frozenset[Path], started: floa
                 facts.clear_copy(con, keep=carry.gold_tables())
             attach_previous(con, cfg.warehouse, previous)
             stages.mark("copy")
-            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full, copied, stages)
+            checks = assemble(con, cfg, lake, version, previous, len(pending), progress, waiting, full, copied, stages=stages)
             con.execute("CHECKPOINT")
             con.close()
             stages.mark("write")
@@ -204,11 +186,10 @@ def attach_previous(con, warehouse: Path, previous: int | None) -> tuple[set[str
 
 
 def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n_new: int, progress: Progress,
-             waiting: list[dict] = (), full: bool = False, copied: facts.Previous | None = None,
-             stages: Stages | None = None):
+             waiting: list[dict] = (), full: bool = False, copied: facts.Previous | None = None, *,
+             stages: Stages):
     """Rebuild silver, gold and meta inside the temp file; return the check results. `stages` (kept in
     meta.build_stages) is marked as silver, gold, the replay and the checks end."""
-    stages = stages or Stages(time.monotonic())
     steps = 5
     progress("build", 0, steps)
     con.execute("CREATE SCHEMA meta")
@@ -256,7 +237,7 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
     progress("build", 3, steps)
     meta.write_meta(con, cfg, version, previous, n_new, inputs)
     progress("build", 4, steps)
-    held, narrowed = held_checks(con, merged)
+    held, narrowed = held_checks(con, merged.lines_inserted)
     results = run_checks(con, skip=("build_complete",), held=held, narrowed=narrowed)
     insert_rows(con, "meta.checks", results)
     meta.append_history(con, version, n_new, results)
@@ -268,46 +249,6 @@ def assemble(con, cfg: Config, lake: Lake, version: int, previous: int | None, n
         con.execute("DETACH prev")
     progress("build", 5, steps)
     return results
-
-
-def held_checks(con, merged: MergeResult) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """gold.fact_requisition's checks where the serving version passed them and the table started from
-    its copy (facts.copy_previous checked the copy's bytes against the sha256 recorded at publish):
-    (held, narrowed) for run_checks.
-    - The key check (a screen over 1.8 million keys at 10M: 0.17-0.3 s). Nothing inserted (a stock
-      snapshot moving the window on, an ML drop): held, not run. A subset of distinct, present keys is
-      distinct and present. Lines inserted (a supplies export): only the keys of the rows inserted (a
-      condition facts.update gives, which may take in more rows) are looked for among all rows, and only
-      those rows are checked for values: the others passed in the serving version (0.05 s instead).
-    - The references to the dimensions (0.15-0.2 s together at 10M), where the dimension still holds
-      every key it held in the serving version: held when nothing was inserted, else run over the
-      inserted rows only. A row that found its key there finds it here.
-    `verify` runs every check whole on the file."""
-    if merged.lines_inserted is None or not meta.has_prev(con):
-        return {}, {}
-    try:
-        version = con.execute("SELECT version FROM prev.meta.build").fetchone()[0]
-        passed = {n for (n,) in con.execute("SELECT name FROM prev.meta.checks WHERE passed").fetchall()}
-    except duckdb.Error:
-        return {}, {}
-    inserted = merged.lines_inserted
-    # check -> (why it is held when nothing was inserted, its SELECT over the inserted rows, why that)
-    eligible: dict[str, tuple[str, str, str]] = {}
-    if "fact_requisition_key" in passed:
-        eligible["fact_requisition_key"] = (f"held: v{version}'s lines less some; passed there", new_keys_check(inserted),
-                                            f"the lines new since v{version} against all; the others passed there")
-    for name in (n for n in REQUISITION_FKS if n in passed):
-        try:
-            kept = con.execute(dimension_lost_keys(name)).fetchone()[0] == 0
-        except duckdb.Error:  # a serving version without that dimension
-            kept = False
-        if kept:
-            eligible[name] = (f"held: v{version}'s lines less some, and every key they found; passed there",
-                              new_refs_check(name, inserted),
-                              f"the lines new since v{version}; the others passed there, and every key they found is kept")
-    if inserted == "false":
-        return {n: why for n, (why, _, _) in eligible.items()}, {}
-    return {}, {n: (sql, why) for n, (_, sql, why) in eligible.items()}
 
 
 # Small silver tables are copied into each version (analysts read them there); silver.requisition,

@@ -1,8 +1,10 @@
-"""Build progress: a rich progress bar on a terminal, plain key=value log lines otherwise."""
+"""Build progress: a rich progress bar on a terminal, plain key=value log lines otherwise; and the
+seconds each stage of a build took (Stages)."""
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from contextlib import contextmanager
 from typing import Callable
 
@@ -60,3 +62,21 @@ class _ConsoleHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+
+
+class Stages:
+    """Wall seconds of a build's stages in the order they ran (meta.build_stages, last_build.json, the
+    event=build_stages line): where a slow build spent its time, without a profiler."""
+
+    def __init__(self, started: float):
+        self.seconds: dict[str, float] = {}
+        self._since = started
+
+    def mark(self, stage: str) -> None:
+        """`stage` ended now: the time since the previous mark (or the build's start) is its."""
+        now = time.monotonic()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._since, 3)
+        self._since = now
+
+    def line(self) -> str:
+        return " ".join(f"{k}={v:.2f}" for k, v in self.seconds.items())

@@ -67,7 +67,7 @@ def assert_same_warehouse(a: Path, b: Path, also_skip: frozenset = frozenset(), 
                 cols = cols.replace(f'"{col}"', "NULL")
         if table == "fact_requisition_parts":  # the silver files' names carry the build that wrote them
             cols = cols.replace('"files"', "NULL")
-        if table == "checks":  # a check a build held or narrowed (build.held_checks) says so, and why
+        if table == "checks":  # a check a build held or narrowed (checks.held_checks) says so, and why
             cols = cols.replace('"detail"', "regexp_replace(\"detail\", ' \\((held: |the lines new since )[^)]*\\)$', '')")
         for col in ignore:
             cols = cols.replace(f'"{col}"', "NULL")
@@ -841,12 +841,10 @@ def test_the_requisition_key_check_is_held_or_narrowed_to_the_lines_inserted(tmp
 
 
 def test_a_reference_check_is_held_only_while_its_dimension_keeps_every_key(tmp_path):
-    """build.held_checks holds a reference check of gold.fact_requisition (nothing inserted) only when the
+    """checks.held_checks holds a reference check of gold.fact_requisition (nothing inserted) only when the
     dimension still holds every key of the serving version's; one that lost a key is run whole. The
     narrowed check (lines inserted) counts an inserted line whose key the dimension lacks, not an old one."""
-    from nova_pipeline.build import held_checks
-    from nova_pipeline.checks import new_refs_check, run_checks
-    from nova_pipeline.silver import MergeResult
+    from nova_pipeline.checks import held_checks, new_refs_check, run_checks
 
     cfg = make_site(tmp_path / "site", with_data=True)
     assert build(cfg).outcome == "published"
@@ -856,14 +854,14 @@ def test_a_reference_check_is_held_only_while_its_dimension_keeps_every_key(tmp_
     with duckdb.connect(str(work)) as con:
         con.execute(f"ATTACH '{served}' AS prev (READ_ONLY)")
         depot = con.execute("SELECT depot FROM gold.fact_requisition WHERE depot IS NOT NULL LIMIT 1").fetchone()[0]
-        held, narrowed = held_checks(con, MergeResult(1, {}, False, lines_inserted="false"))
+        held, narrowed = held_checks(con, "false")
         assert set(held) == {"fact_requisition_key", *REQUISITION_FKS} and narrowed == {}
         con.execute("DELETE FROM gold.dim_depot WHERE depot = ?", [depot])  # the dimension lost a key
-        held, narrowed = held_checks(con, MergeResult(1, {}, False, lines_inserted="false"))
+        held, narrowed = held_checks(con, "false")
         assert "requisition_depot_exists" not in held and "requisition_item_exists" in held
         found = {r[0]: r for r in run_checks(con, held=held, narrowed=narrowed)}
         assert found["requisition_depot_exists"][2] is False  # run whole: the lines of that depot count
-        held, narrowed = held_checks(con, MergeResult(1, {}, False, lines_inserted="source_file = 'new.csv'"))
+        held, narrowed = held_checks(con, "source_file = 'new.csv'")
         assert held == {} and "requisition_depot_exists" not in narrowed and "requisition_item_exists" in narrowed
         # the narrowed check: an inserted line without its item counts; an old line without it does not
         con.execute("INSERT INTO gold.fact_requisition SELECT * REPLACE ('old.csv' AS source_file, 'NO-SUCH-ITEM' AS item_id) "
